@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# nvme-hmlm top level. `make demo` and `make check` set everything up on a
+# fresh Debian 12 machine (as root); see README.md.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+HOST_RESULT ?= /dev/null
+
+.PHONY: all driver lib tools selftests check host-check demo bench vm-shell \
+	deps install clean
+
+all: driver lib tools
+
+deps:
+	@scripts/host-deps.sh
+	@scripts/fetch-kernel.sh
+
+driver:
+	$(MAKE) -C driver
+
+lib:
+	$(MAKE) -C lib
+
+tools: lib
+	$(MAKE) -C tools/hmlmctl
+
+selftests: lib
+	$(MAKE) -C selftests
+
+# Host unit tests (no guest), under ASan/UBSan.
+host-check:
+	@scripts/host-tests.sh $(HOST_RESULT)
+
+check:
+	@scripts/check.sh
+
+demo:
+	@scripts/demo.sh
+
+vm-shell: deps all selftests
+	@scripts/vm.sh --shell
+
+install: all
+	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C tools/hmlmctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C driver install DESTDIR=$(DESTDIR)
+
+clean:
+	$(MAKE) -C driver clean
+	$(MAKE) -C lib clean
+	$(MAKE) -C tools/hmlmctl clean
+	$(MAKE) -C selftests clean

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: set everything up (packages, guest kernel, QEMU), build, run
+# the host unit tests and the guest tests, and close with one line
+# "N passed, N failed, N skipped" that counts both.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$HMLM_TOP"
+
+start=$(date +%s)
+scripts/host-deps.sh
+scripts/fetch-kernel.sh
+qemu_log=$(mktemp)
+# QEMU takes minutes on a cold cache: build it while the project compiles.
+scripts/build-qemu.sh > "$qemu_log" 2>&1 &
+qemu_pid=$!
+make -s all selftests
+wait $qemu_pid || { cat "$qemu_log" >&2; die "QEMU build failed"; }
+rm -f "$qemu_log"
+
+host_pass=0 host_fail=0 host_skip=0
+res=$(mktemp)
+if make -s host-check HOST_RESULT="$res"; then :; fi
+read -r host_pass host_fail host_skip < "$res" || true
+host_pass=${host_pass:-0} host_fail=${host_fail:-1} host_skip=${host_skip:-0}
+
+guest_pass=0 guest_fail=1 guest_skip=0
+if scripts/vm.sh --result "$res" "$@"; then :; fi
+[ -s "$res" ] && read -r guest_pass guest_fail guest_skip < "$res"
+rm -f "$res"
+
+log "host unit tests: $host_pass passed, $host_fail failed, $host_skip skipped"
+log "guest tests: $guest_pass passed, $guest_fail failed, $guest_skip skipped"
+log "make check took $(( $(date +%s) - start )) s"
+pass=$((host_pass + guest_pass))
+fail=$((host_fail + guest_fail))
+skip=$((host_skip + guest_skip))
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail = 0 ] && [ $guest_pass -gt 0 ] && [ $host_pass -gt 0 ]

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the nvme-hmlm set-up and test-bench scripts. Sourced, not run.
+
+HMLM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HMLM_CACHE=${HMLM_CACHE:-$HOME/.cache/nvme-hmlm}
+mkdir -p "$HMLM_CACHE"
+
+log() { printf '[hmlm] %s\n' "$*" >&2; }
+die() { printf '[hmlm] error: %s\n' "$*" >&2; exit 1; }
+
+need_root() {
+	[ "$(id -u)" = 0 ] || die "$1 needs root (apt-get); run it as root"
+}
+
+# The Debian kernel this project targets: the candidate version of
+# linux-source-6.12 decides it, so a point release moves everything together.
+kernel_pkg_version() {
+	local v
+	v=$(apt-cache policy linux-source-6.12 2>/dev/null | awk '/Candidate:/ {print $2}')
+	[ -n "$v" ] && [ "$v" != "(none)" ] ||
+		die "linux-source-6.12 has no candidate; run scripts/host-deps.sh (apt-get update)"
+	echo "$v"
+}
+
+# 6.12.117-1~deb12u1 -> 6.12.117+deb12 (the ABI name in the binary package names)
+kernel_abi() {
+	local v=${1%%-*}
+	echo "${v}+deb12"
+}
+
+kernel_dir() {
+	echo "$HMLM_CACHE/kernel/$(kernel_pkg_version)"
+}
+
+# Echoes KEY=VALUE lines describing the prepared guest kernel.
+kernel_env() {
+	local d
+	d=$(kernel_dir)
+	[ -f "$d/env" ] || die "guest kernel not prepared; run scripts/fetch-kernel.sh"
+	cat "$d/env"
+}

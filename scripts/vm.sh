@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The test bench: boots the guest under QEMU (TCG) with the two-subsystem
+# topology of DESIGN.md section 5 and runs the guest test list, a script of
+# the user's, or an interactive shell. See Documentation/testing.rst.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	cat <<'USAGE'
+usage: scripts/vm.sh [--tests LIST | --script FILE | --shell] [options]
+  --tests LIST     run the programs listed in LIST (default selftests/tests.list)
+  --script FILE    run FILE in the guest after set-up; exit with its status
+  --shell          interactive shell in the guest (leave with 'poweroff -f' or Ctrl-a x)
+  --timeout SEC    kill the guest after SEC seconds (default 1200)
+  --ns-size SIZE   size of each namespace's sparse backing file (default 64M)
+  --stock          run without the device model even if QEMU has it (hmlm=off)
+  --result FILE    write "pass fail skip" of the test run to FILE
+  --log FILE       keep the whole console log in FILE
+  --qemu-arg ARG   extra QEMU argument (repeatable)
+USAGE
+}
+
+mode=tests
+tests_list="$HMLM_TOP/selftests/tests.list"
+script=""
+timeout_s=1200
+ns_size=64M
+stock=0
+result=""
+logfile=""
+extra=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tests) mode=tests; tests_list=$(realpath "$2"); shift 2 ;;
+	--script) mode=script; script=$(realpath "$2"); shift 2 ;;
+	--shell) mode=shell; shift ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--ns-size) ns_size=$2; shift 2 ;;
+	--stock) stock=1; shift ;;
+	--result) result=$2; shift 2 ;;
+	--log) logfile=$2; shift 2 ;;
+	--qemu-arg) extra+=("$2"); shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+
+"$HMLM_TOP/scripts/fetch-kernel.sh" >&2
+qemu=$("$HMLM_TOP/scripts/build-qemu.sh")
+eval "$(kernel_env)"
+
+hmlm_prop=""
+if [ $stock = 0 ] && "$qemu" -device nvme,help 2>/dev/null | grep -q '^  hmlm='; then
+	hmlm_prop=",hmlm=on"
+fi
+
+run=$(mktemp -d "$HMLM_CACHE/run.XXXXXX")
+cleanup() { rm -rf "$run"; }
+trap cleanup EXIT
+
+initrd_args=(--tests "$tests_list")
+[ -n "$script" ] && initrd_args+=(--script "$script")
+"$HMLM_TOP/scripts/mkinitramfs.sh" "$run/initrd.gz" "${initrd_args[@]}"
+
+# One subsystem: a PF with two VFs (flexible resources: 4 queues and 1
+# vector per VF) and two shared namespaces on sparse files.
+subsys_args() {
+	local name=$1 serial=$2 slot=$3 i
+	echo "-device pcie-root-port,id=rp-$name,chassis=$slot,slot=$slot"
+	echo "-device nvme-subsys,id=subsys-$name,nqn=nqn.2026-11.io.nvme-hmlm:$name"
+	echo "-device nvme,id=$name,bus=rp-$name,serial=$serial,subsys=subsys-$name,sriov_max_vfs=2,sriov_vq_flexible=8,sriov_vi_flexible=2,max_ioqpairs=12,msix_qsize=4$hmlm_prop"
+	for i in 1 2; do
+		truncate -s "$ns_size" "$run/$name-ns$i.raw"
+		echo "-drive file=$run/$name-ns$i.raw,if=none,id=$name-ns$i,format=raw,discard=unmap"
+		echo "-device nvme-ns,drive=$name-ns$i,bus=$name,nsid=$i,shared=on"
+	done
+}
+
+append="console=ttyS0 printk.time=1 loglevel=5 panic=-1 oops=panic hugepages=64 hmlm.mode=$mode"
+[ -n "$hmlm_prop" ] && append="$append hmlm=on"
+args=(
+	-machine q35 -cpu max -smp 2 -m 1024 -nodefaults -no-reboot
+	-L /usr/share/qemu -L /usr/share/seabios
+	-kernel "$VMLINUZ" -initrd "$run/initrd.gz" -append "$append"
+	$(subsys_args src HMLMSRC 1)
+	$(subsys_args dst HMLMDST 2)
+	"${extra[@]}"
+)
+
+if [ $mode = shell ]; then
+	exec "$qemu" "${args[@]}" -nographic
+fi
+
+log="${logfile:-$run/console.log}"
+log "booting the guest (mode $mode, timeout ${timeout_s}s, device model: ${hmlm_prop:+on}${hmlm_prop:-off})"
+set +e
+timeout -k 5 "$timeout_s" "$qemu" "${args[@]}" -display none -serial stdio -monitor none \
+	< /dev/null 2>&1 | tee "$log"
+qrc=${PIPESTATUS[0]}
+set -e
+[ $qrc = 124 ] && log "guest timed out after ${timeout_s}s"
+
+status=0
+kbad=$(grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|general protection fault)' "$log" || true)
+if [ -n "$kbad" ]; then
+	log "the guest kernel complained:"
+	echo "$kbad" >&2
+	status=1
+fi
+exit_line=$(grep -a '^HMLM-EXIT=' "$log" | tail -n1 | tr -d '\r')
+guest_rc=${exit_line#HMLM-EXIT=}
+[ -n "$exit_line" ] || { log "the guest did not finish (no HMLM-EXIT line)"; status=1; guest_rc=1; }
+[ "$guest_rc" = 0 ] || status=1
+
+if [ $mode = tests ]; then
+	summary=$(grep -a '^HMLM-SUMMARY' "$log" | tail -n1 | tr -d '\r')
+	pass=$(echo "$summary" | sed -n 's/.*pass=\([0-9]*\).*/\1/p')
+	fail=$(echo "$summary" | sed -n 's/.*fail=\([0-9]*\).*/\1/p')
+	skip=$(echo "$summary" | sed -n 's/.*skip=\([0-9]*\).*/\1/p')
+	pass=${pass:-0} fail=${fail:-0} skip=${skip:-0}
+	# A run that did not finish, or whose kernel complained, counts one more failure.
+	[ $status != 0 ] && [ "$fail" = 0 ] && fail=1
+	[ "$pass" = 0 ] && status=1
+	[ -n "$result" ] && echo "$pass $fail $skip" > "$result"
+	echo "guest: $pass passed, $fail failed, $skip skipped" >&2
+fi
+exit $status
