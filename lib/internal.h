@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libhmlm internals: not installed. */
+#ifndef HMLM_INTERNAL_H
+#define HMLM_INTERNAL_H
+
+#include <stdint.h>
+#include "hmlm.h"
+
+#define HMLM_EXPORT __attribute__((visibility("default")))
+
+struct hmlm_session {
+	int fd;			/* the /dev/nvme-hmlm file: the session */
+	uint16_t cntlid;
+	uint16_t mmc_cntlid;
+	uint16_t vf;
+	uint16_t nvme_status;	/* of the last failed NVMe command */
+};
+
+int hmlm_dev_open(void);
+int hmlm_ioctl(int fd, unsigned long cmd, void *arg, uint16_t *nvme_status);
+int hmlm_open_nvme(const char *nvme_dev);
+
+#endif

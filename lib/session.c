@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * A session: one open /dev/nvme-hmlm bound to (MMC, migratable CNTLID).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/nvme_hmlm.h>
+
+#include "internal.h"
+
+HMLM_EXPORT int hmlm_session_open(const char *mmc_dev, uint16_t cntlid,
+				  struct hmlm_session **session)
+{
+	struct nvme_hmlm_bind bind;
+	struct hmlm_session *s;
+	int nvme, ret;
+
+	if (!session)
+		return -EINVAL;
+	*session = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	nvme = hmlm_open_nvme(mmc_dev);
+	if (nvme < 0) {
+		ret = nvme;
+		goto free_session;
+	}
+	s->fd = hmlm_dev_open();
+	if (s->fd < 0) {
+		ret = s->fd;
+		goto close_nvme;
+	}
+	memset(&bind, 0, sizeof(bind));
+	bind.size = sizeof(bind);
+	bind.nvme_fd = nvme;
+	bind.cntlid = cntlid;
+	ret = hmlm_ioctl(s->fd, NVME_HMLM_BIND, &bind, &s->nvme_status);
+	if (ret)
+		goto close_dev;
+	close(nvme);	/* the session holds its own reference */
+	s->cntlid = cntlid;
+	s->mmc_cntlid = bind.out_mmc_cntlid;
+	s->vf = bind.out_vfn;
+	*session = s;
+	return 0;
+
+close_dev:
+	close(s->fd);
+close_nvme:
+	close(nvme);
+free_session:
+	free(s);
+	return ret;
+}
+
+HMLM_EXPORT void hmlm_session_close(struct hmlm_session *session)
+{
+	if (!session)
+		return;
+	close(session->fd);
+	free(session);
+}
+
+HMLM_EXPORT int hmlm_session_fd(const struct hmlm_session *session)
+{
+	return session ? session->fd : -EINVAL;
+}
+
+HMLM_EXPORT uint16_t hmlm_session_cntlid(const struct hmlm_session *session)
+{
+	return session ? session->cntlid : 0;
+}
+
+HMLM_EXPORT uint16_t
+hmlm_session_nvme_status(const struct hmlm_session *session)
+{
+	return session ? session->nvme_status : 0;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the nvme-hmlm guest selftests: the bench environment
+ * (see bench-contract: HMLM_SRC_PF, HMLM_HMLM, ...), module loading and
+ * thin ioctl wrappers. Include after kselftest_harness.h.
+ */
+#ifndef _HMLM_TEST_H
+#define _HMLM_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include <nvme_lm.h>
+#include <uapi/linux/nvme_hmlm.h>
+
+#define HMLM_DEV	"/dev/nvme-hmlm"
+#define HMLM_MODNAME	"nvme_hmlm"
+#define HMLM_SYSMOD	"/sys/module/" HMLM_MODNAME
+#define HMLM_MAX_VFS	16
+
+/* ASSERT that @cmd fails with -1, EXPECT that errno is @e. */
+#define EXPECT_ERRNO(e, cmd) do {			\
+	int __want = (e);				\
+	int __r = (cmd);				\
+	int __e = errno;				\
+	ASSERT_EQ(-1, __r);				\
+	EXPECT_EQ(__want, __e) {			\
+		TH_LOG("errno %d (%s), wanted %d (%s)",	\
+		       __e, strerror(__e), __want,	\
+		       strerror(__want));		\
+	}						\
+} while (0)
+
+/**
+ * struct hmlm_bench - the bench environment of the guest
+ * @ok: The variables are there (we run on the bench).
+ * @src_pf: /dev/nvmeX of the source PF (MMC).
+ * @dst_pf: /dev/nvmeY of the destination PF.
+ * @hmlm: HMLM_HMLM: the device model has hmlm=on.
+ * @num_vfs: HMLM_NUM_VFS.
+ * @src_ids: HMLM_SRC_CNTLIDS, VF1 first.
+ * @n_src: Number of @src_ids.
+ * @dst_ids: HMLM_DST_CNTLIDS.
+ * @n_dst: Number of @dst_ids.
+ */
+struct hmlm_bench {
+	bool		ok;
+	const char	*src_pf;
+	const char	*dst_pf;
+	int		hmlm;
+	int		num_vfs;
+	int		src_ids[HMLM_MAX_VFS];
+	int		n_src;
+	int		dst_ids[HMLM_MAX_VFS];
+	int		n_dst;
+};
+
+static inline int hmlm_parse_ids(const char *s, int *ids)
+{
+	int n = 0;
+	char *end;
+
+	while (s && *s && n < HMLM_MAX_VFS) {
+		long v = strtol(s, &end, 0);
+
+		if (end == s)
+			break;
+		ids[n++] = (int)v;
+		s = end;
+	}
+	return n;
+}
+
+static inline void hmlm_bench_get(struct hmlm_bench *b)
+{
+	const char *h = getenv("HMLM_HMLM"), *n = getenv("HMLM_NUM_VFS");
+
+	memset(b, 0, sizeof(*b));
+	b->src_pf = getenv("HMLM_SRC_PF");
+	b->dst_pf = getenv("HMLM_DST_PF");
+	if (!b->src_pf || !b->dst_pf || !h || !n)
+		return;
+	b->hmlm = atoi(h);
+	b->num_vfs = atoi(n);
+	b->n_src = hmlm_parse_ids(getenv("HMLM_SRC_CNTLIDS"), b->src_ids);
+	b->n_dst = hmlm_parse_ids(getenv("HMLM_DST_CNTLIDS"), b->dst_ids);
+	b->ok = true;
+}
+
+/* CNTLID of /dev/nvmeX as nvme-core reports it in sysfs, or -1. */
+static inline int hmlm_sysfs_cntlid(const char *dev)
+{
+	const char *base = strrchr(dev, '/');
+	char path[256];
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/cntlid",
+		 base ? base + 1 : dev);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static inline bool hmlm_module_loaded(void)
+{
+	return access(HMLM_SYSMOD, F_OK) == 0;
+}
+
+/* 0 or -errno of finit_module($HMLM_MODULE). */
+static inline int hmlm_finit_module(void)
+{
+	const char *path = getenv("HMLM_MODULE");
+	int fd, ret, err;
+
+	if (!path)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	err = errno;
+	close(fd);
+	return ret ? -err : 0;
+}
+
+/* 0 or -errno of delete_module("nvme_hmlm"), as rmmod calls it. */
+static inline int hmlm_delete_module(void)
+{
+	return syscall(SYS_delete_module, HMLM_MODNAME, O_NONBLOCK) ? -errno : 0;
+}
+
+/*
+ * Wait up to 5 s for /dev/nvme-hmlm to exist (@present) or not. If
+ * devtmpfs does not create the node, make it from sysfs.
+ */
+static inline bool hmlm_wait_dev(bool present)
+{
+	unsigned int maj, min;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if ((access(HMLM_DEV, F_OK) == 0) == present)
+			return true;
+		if (present && i == 20) {
+			FILE *f = fopen("/sys/class/misc/nvme-hmlm/dev", "r");
+
+			if (f && fscanf(f, "%u:%u", &maj, &min) == 2)
+				mknod(HMLM_DEV, S_IFCHR | 0600, makedev(maj, min));
+			if (f)
+				fclose(f);
+		}
+		usleep(50000);
+	}
+	return false;
+}
+
+/* Load the module unless it is loaded; 0 or -errno. */
+static inline int hmlm_ensure_loaded(void)
+{
+	int ret = 0;
+
+	if (!hmlm_module_loaded()) {
+		ret = hmlm_finit_module();
+		if (ret == -EEXIST)
+			ret = 0;
+	}
+	if (!ret && !hmlm_wait_dev(true))
+		ret = -ENODEV;
+	return ret;
+}
+
+static inline int hmlm_open(void)
+{
+	return open(HMLM_DEV, O_RDWR | O_CLOEXEC);
+}
+
+static inline void hmlm_caps_init(struct nvme_hmlm_get_caps *c, int nvme_fd,
+				  struct nvme_hmlm_sec_ctrl *ents,
+				  unsigned int n)
+{
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->nvme_fd = nvme_fd;
+	c->sec_num = n;
+	c->sec_uptr = (uintptr_t)ents;
+}
+
+static inline void hmlm_bind_init(struct nvme_hmlm_bind *b, int nvme_fd,
+				  int cntlid)
+{
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->nvme_fd = nvme_fd;
+	b->cntlid = (__u16)cntlid;
+}
+
+/* ioctl(NVME_HMLM_BIND) on session @hfd; returns what ioctl() returns. */
+static inline int hmlm_bind(int hfd, int nvme_fd, int cntlid)
+{
+	struct nvme_hmlm_bind b;
+
+	hmlm_bind_init(&b, nvme_fd, cntlid);
+	return ioctl(hfd, NVME_HMLM_BIND, &b);
+}
+
+/* Drop CAP_SYS_ADMIN from every set of this process; 0 or -1. */
+static inline int hmlm_drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	unsigned int i = CAP_SYS_ADMIN / 32, bit = 1U << (CAP_SYS_ADMIN % 32);
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[i].effective &= ~bit;
+	d[i].permitted &= ~bit;
+	d[i].inheritable &= ~bit;
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+#endif /* _HMLM_TEST_H */
