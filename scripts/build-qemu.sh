@@ -18,6 +18,15 @@ if [ -x "$bin" ]; then
 	exit 0
 fi
 
+# Two runs (a developer's and a test's) must not build in one directory.
+mkdir -p "$HMLM_CACHE/qemu"
+exec 9> "$HMLM_CACHE/qemu/.lock"
+flock 9
+if [ -x "$bin" ]; then
+	echo "$bin"
+	exit 0
+fi
+
 srcroot="$HMLM_CACHE/qemu/src-${srcver//[:~]/_}"
 if [ ! -f "$srcroot/.fetched" ]; then
 	log "fetching the qemu $srcver source package"
@@ -32,8 +41,8 @@ work="$HMLM_CACHE/qemu/build-$key"
 rm -rf "$work"
 mkdir -p "$work"
 log "unpacking qemu $srcver (with Debian's patches)"
-dpkg-source -x --skip-debianization "$srcroot"/qemu_*.dsc "$work/src" >/dev/null 2>&1 ||
-	dpkg-source -x "$srcroot"/qemu_*.dsc "$work/src" >/dev/null
+dpkg-source -x "$srcroot"/qemu_*.dsc "$work/src" >/dev/null ||
+	die "dpkg-source could not unpack qemu $srcver"
 for p in $patches; do
 	log "applying $(basename "$p")"
 	patch -d "$work/src" -p1 --quiet --no-backup-if-mismatch < "$p" ||
