@@ -89,7 +89,9 @@ args=(
 )
 
 if [ $mode = shell ]; then
-	exec "$qemu" "${args[@]}" -nographic
+	# Ctrl-a x leaves, Ctrl-a c is the QEMU monitor.
+	"$qemu" "${args[@]}" -display none -serial mon:stdio
+	exit 0
 fi
 
 log="${logfile:-$run/console.log}"
