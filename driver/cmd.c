@@ -9,7 +9,9 @@
  * (DNR << 14 | More << 13 | SCT << 8 | SC) when the command completed with
  * an error, a negative errno when it did not complete.
  */
+#include <linux/blk-mq.h>
 #include <linux/overflow.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -38,21 +40,22 @@ int hmlm_ctrl_check_live(struct nvme_ctrl *ctrl)
 }
 
 /**
- * hmlm_submit_admin() - submit one admin command and wait for it
+ * hmlm_submit_admin64() - submit one admin command and wait for it
  * @ctrl: The MMC; the caller holds a reference.
  * @cmd: The command; nvme-core fills in the command identifier.
  * @buf: Kernel buffer (kmalloc or vmalloc memory) for the data, or NULL.
  * @len: Length of @buf in bytes; 0 when @buf is NULL.
- * @result: Where to store completion dword 0, or NULL.
+ * @result: Where to store completion dwords 0 (low) and 1 (high), or
+ *	NULL. Written on success and on an NVMe status.
  *
  * Context: Process context; sleeps until the command completes or times
- *	out.
+ *	out (nvme-core's admin timeout bounds the wait).
  * Return: 0 on success, a positive NVMe status if the command failed on
  *	the controller, -ENODEV if the controller is not live, another
  *	negative errno if the command did not complete.
  */
-int hmlm_submit_admin(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
-		      void *buf, unsigned int len, u32 *result)
+int hmlm_submit_admin64(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
+			void *buf, unsigned int len, u64 *result)
 {
 	union nvme_result res = { };
 	int ret;
@@ -63,9 +66,128 @@ int hmlm_submit_admin(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
 
 	ret = __nvme_submit_sync_cmd(ctrl->admin_q, cmd, &res, buf, len,
 				     NVME_QID_ANY, 0);
-	if (ret == 0 && result)
-		*result = le32_to_cpu(res.u32);
+	if (ret >= 0 && result)
+		*result = le64_to_cpu(res.u64);
 	return ret;
+}
+
+/**
+ * hmlm_submit_admin() - submit one admin command and wait for it
+ * @ctrl: The MMC; the caller holds a reference.
+ * @cmd: The command; nvme-core fills in the command identifier.
+ * @buf: Kernel buffer (kmalloc or vmalloc memory) for the data, or NULL.
+ * @len: Length of @buf in bytes; 0 when @buf is NULL.
+ * @result: Where to store completion dword 0, or NULL.
+ *
+ * Context: Process context; sleeps until the command completes or times
+ *	out.
+ * Return: as hmlm_submit_admin64().
+ */
+int hmlm_submit_admin(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
+		      void *buf, unsigned int len, u32 *result)
+{
+	u64 res = 0;
+	int ret;
+
+	ret = hmlm_submit_admin64(ctrl, cmd, buf, len, &res);
+	if (ret == 0 && result)
+		*result = lower_32_bits(res);
+	return ret;
+}
+
+/**
+ * hmlm_async_put() - drop a reference of an asynchronous command
+ * @ctx: The context.
+ *
+ * Context: Any context.
+ */
+void hmlm_async_put(struct hmlm_async *ctx)
+{
+	if (refcount_dec_and_test(&ctx->ref))
+		kfree(ctx);
+}
+
+/**
+ * hmlm_async_end_io() - completion of an asynchronous admin command
+ * @req: The request.
+ * @err: The block layer status.
+ *
+ * Context: Any context (often interrupt).
+ * Return: RQ_END_IO_FREE: the block layer frees @req.
+ */
+static enum rq_end_io_ret hmlm_async_end_io(struct request *req,
+					    blk_status_t err)
+{
+	struct hmlm_async *ctx = req->end_io_data;
+
+	if (nvme_req(req)->flags & NVME_REQ_CANCELLED)
+		ctx->ret = -EINTR;
+	else if (nvme_req(req)->status)
+		ctx->ret = nvme_req(req)->status;
+	else
+		ctx->ret = blk_status_to_errno(err);
+	complete(&ctx->done);
+	hmlm_async_put(ctx);
+	return RQ_END_IO_FREE;
+}
+
+/**
+ * hmlm_submit_async() - start an admin command without data
+ * @ctrl: The MMC; the caller holds a reference.
+ * @cmd: The command.
+ * @ctxp: On success, a context with one reference for the caller; its
+ *	@done completes when the command does, with the result in @ret.
+ *
+ * For commands that may take long (Suspend drains the controller): the
+ * caller waits interruptibly and may give up; the command then still
+ * completes or is timed out by nvme-core.
+ *
+ * Context: Process context; may sleep to allocate.
+ * Return: 0 on success, -ENODEV if the controller is not live, -ENOMEM
+ *	or another negative errno if the command could not be started.
+ */
+int hmlm_submit_async(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
+		      struct hmlm_async **ctxp)
+{
+	struct hmlm_async *ctx;
+	struct request *req;
+	int ret;
+
+	ret = hmlm_ctrl_check_live(ctrl);
+	if (ret)
+		return ret;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	refcount_set(&ctx->ref, 2);
+	init_completion(&ctx->done);
+
+	req = blk_mq_alloc_request(ctrl->admin_q, nvme_req_op(cmd), 0);
+	if (IS_ERR(req)) {
+		kfree(ctx);
+		return PTR_ERR(req);
+	}
+	nvme_init_request(req, cmd);
+	req->end_io = hmlm_async_end_io;
+	req->end_io_data = ctx;
+	blk_execute_rq_nowait(req, false);
+	*ctxp = ctx;
+	return 0;
+}
+
+/**
+ * hmlm_max_xfer() - the largest data transfer of one command
+ * @ctrl: The controller.
+ *
+ * Context: Any context.
+ * Return: bytes, a multiple of 4096, at least 4096 and at most 256 KiB.
+ */
+u32 hmlm_max_xfer(struct nvme_ctrl *ctrl)
+{
+	u64 b = (u64)ctrl->max_hw_sectors << SECTOR_SHIFT;
+
+	b = clamp_t(u64, b, SZ_4K, SZ_256K);
+	return round_down(b, SZ_4K);
 }
 
 /**

@@ -19,6 +19,7 @@
 #include <linux/cleanup.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kprobes.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -36,17 +37,14 @@
 static DEFINE_MUTEX(hmlm_bindings_lock);
 static LIST_HEAD(hmlm_bindings);
 
-/**
- * struct hmlm_ucmd - one ioctl call being processed
- * @ubuffer: The user's argument.
- * @user_size: The size the user gave in the argument's first field.
- * @cmd: Kernel copy of the argument, zero-extended to the kernel's size.
+/*
+ * The bound sessions again, for the controller state probe, which runs in
+ * atomic context. Protects the list, every session's @watch, @dead and
+ * (with the session's @lock) @log. Innermost lock.
  */
-struct hmlm_ucmd {
-	void __user	*ubuffer;
-	u32		user_size;
-	void		*cmd;
-};
+static DEFINE_SPINLOCK(hmlm_watch_lock);
+static LIST_HEAD(hmlm_watch_list);
+static bool hmlm_kprobe_on;
 
 /**
  * hmlm_ucmd_respond() - copy the argument back to the user
@@ -58,7 +56,7 @@ struct hmlm_ucmd {
  * Context: Process context; may fault.
  * Return: 0 on success, -EFAULT if the user buffer is not writable.
  */
-static int hmlm_ucmd_respond(struct hmlm_ucmd *ucmd, size_t cmd_len)
+int hmlm_ucmd_respond(struct hmlm_ucmd *ucmd, size_t cmd_len)
 {
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, cmd_len)))
@@ -348,6 +346,8 @@ static int hmlm_bind_commit(struct hmlm_session *s, struct nvme_ctrl *ctrl,
 	s->ctrl = ctrl;
 	s->cntlid = cntlid;
 	list_add_tail(&s->node, &hmlm_bindings);
+	scoped_guard(spinlock_irqsave, &hmlm_watch_lock)
+		list_add_tail(&s->watch, &hmlm_watch_list);
 	return 0;
 }
 
@@ -363,6 +363,8 @@ static struct nvme_ctrl *hmlm_unbind(struct hmlm_session *s)
 {
 	struct nvme_ctrl *ctrl = s->ctrl;
 
+	scoped_guard(spinlock_irqsave, &hmlm_watch_lock)
+		list_del_init(&s->watch);
 	scoped_guard(mutex, &hmlm_bindings_lock)
 		list_del_init(&s->node);
 	s->ctrl = NULL;
@@ -463,6 +465,13 @@ out_unlock:
 union hmlm_ucmd_buffer {
 	struct nvme_hmlm_get_caps	caps;
 	struct nvme_hmlm_bind		bind;
+	struct nvme_hmlm_suspend	suspend;
+	struct nvme_hmlm_resume		resume;
+	struct nvme_hmlm_get_state	get_state;
+	struct nvme_hmlm_set_state	set_state;
+	struct nvme_hmlm_log_start	log_start;
+	struct nvme_hmlm_track_mem	track_mem;
+	struct nvme_hmlm_alloc_lbas	alloc_lbas;
 };
 
 /**
@@ -493,6 +502,20 @@ static const struct hmlm_ioctl_op hmlm_ioctl_ops[] = {
 	HMLM_IOCTL_OP(NVME_HMLM_GET_CAPS, hmlm_get_caps,
 		      struct nvme_hmlm_get_caps, out_state_uuids),
 	HMLM_IOCTL_OP(NVME_HMLM_BIND, hmlm_bind, struct nvme_hmlm_bind, out_vfn),
+	HMLM_IOCTL_OP(NVME_HMLM_SUSPEND, hmlm_suspend,
+		      struct nvme_hmlm_suspend, out_nvme_status),
+	HMLM_IOCTL_OP(NVME_HMLM_RESUME, hmlm_resume,
+		      struct nvme_hmlm_resume, __reserved),
+	HMLM_IOCTL_OP(NVME_HMLM_GET_STATE, hmlm_get_state,
+		      struct nvme_hmlm_get_state, out_flags),
+	HMLM_IOCTL_OP(NVME_HMLM_SET_STATE, hmlm_set_state,
+		      struct nvme_hmlm_set_state, out_attempts),
+	HMLM_IOCTL_OP(NVME_HMLM_LOG_START, hmlm_log_start,
+		      struct nvme_hmlm_log_start, __reserved3),
+	HMLM_IOCTL_OP(NVME_HMLM_TRACK_MEM, hmlm_track_mem,
+		      struct nvme_hmlm_track_mem, __reserved3),
+	HMLM_IOCTL_OP(NVME_HMLM_GET_ALLOC_LBAS, hmlm_get_alloc_lbas,
+		      struct nvme_hmlm_alloc_lbas, out_flags),
 };
 
 /**
@@ -557,8 +580,118 @@ static int hmlm_fops_open(struct inode *inode, struct file *filp)
 	if (!s)
 		return -ENOMEM;
 	mutex_init(&s->lock);
+	kref_init(&s->ref);
 	INIT_LIST_HEAD(&s->node);
+	INIT_LIST_HEAD(&s->watch);
 	filp->private_data = s;
+	return 0;
+}
+
+/**
+ * hmlm_session_free() - the last reference of a session is gone
+ * @kref: The session's @ref.
+ *
+ * Releases the binding, so the migratable controller can be bound again,
+ * and the controller references.
+ *
+ * Context: Process context; takes and releases hmlm_bindings_lock.
+ */
+static void hmlm_session_free(struct kref *kref)
+{
+	struct hmlm_session *s = container_of(kref, struct hmlm_session, ref);
+
+	if (s->ctrl)
+		hmlm_ctrl_put(hmlm_unbind(s));
+	mutex_destroy(&s->lock);
+	kfree(s);
+}
+
+/**
+ * hmlm_session_get() - take a reference on a session
+ * @s: The session.
+ *
+ * Context: Any context.
+ */
+void hmlm_session_get(struct hmlm_session *s)
+{
+	kref_get(&s->ref);
+}
+
+/**
+ * hmlm_session_put() - drop a reference on a session
+ * @s: The session.
+ *
+ * Context: Process context; the last put unbinds.
+ */
+void hmlm_session_put(struct hmlm_session *s)
+{
+	kref_put(&s->ref, hmlm_session_free);
+}
+
+/**
+ * hmlm_session_set_log() - attach or detach the session's log
+ * @s: The session, locked.
+ * @log: The log, or NULL.
+ *
+ * Context: Expects @s->lock held; takes and releases hmlm_watch_lock.
+ */
+void hmlm_session_set_log(struct hmlm_session *s, struct hmlm_log *log)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&s->lock);
+	spin_lock_irqsave(&hmlm_watch_lock, flags);
+	s->log = log;
+	spin_unlock_irqrestore(&hmlm_watch_lock, flags);
+}
+
+/**
+ * hmlm_session_usable() - check that a session can send commands
+ * @s: The session, locked.
+ *
+ * Context: Expects @s->lock held.
+ * Return: 0 if bound to a live controller that was not reset since;
+ *	-EINVAL if unbound; -ENODEV if the controller was reset, removed or
+ *	is not live.
+ */
+int hmlm_session_usable(struct hmlm_session *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (!s->ctrl)
+		return -EINVAL;
+	if (READ_ONCE(s->dead))
+		return -ENODEV;
+	return hmlm_ctrl_check_live(s->ctrl);
+}
+
+/**
+ * hmlm_settle_pending() - learn the outcome of an abandoned Suspend
+ * @s: The session, locked.
+ * @wait: Wait for it (uninterruptibly, bounded by the admin timeout).
+ *
+ * Context: Expects @s->lock held; sleeps if @wait.
+ * Return: 0 if nothing is pending any more, -EBUSY if the Suspend is
+ *	still in flight.
+ */
+int hmlm_settle_pending(struct hmlm_session *s, bool wait)
+{
+	struct hmlm_async *p = s->pending;
+
+	lockdep_assert_held(&s->lock);
+	if (!p)
+		return 0;
+	if (wait)
+		wait_for_completion_timeout(&p->done, HMLM_ADMIN_WAIT);
+	if (!completion_done(&p->done))
+		return -EBUSY;
+	if (p->ret == 0) {
+		s->suspended = true;
+		s->keep = p->keep;
+		if (p->dudmq && s->log)
+			hmlm_log_queue_gone(s->log);
+	}
+	s->pending = NULL;
+	hmlm_async_put(p);
 	return 0;
 }
 
@@ -567,22 +700,71 @@ static int hmlm_fops_open(struct inode *inode, struct file *filp)
  * @inode: The misc device inode.
  * @filp: The session's file.
  *
- * Releases the binding, so the migratable controller can be bound again,
- * and the controller references.
+ * Leaves the controller as "Session states" in the uAPI header says: stops
+ * memory tracking, resumes what the session suspended unless it was handed
+ * over. A log fd keeps the binding until it is closed too.
  *
- * Context: Process context; takes and releases hmlm_bindings_lock.
+ * Context: Process context; takes and releases @s->lock.
  * Return: 0.
  */
 static int hmlm_fops_release(struct inode *inode, struct file *filp)
 {
 	struct hmlm_session *s = filp->private_data;
 
-	if (s->ctrl)
-		hmlm_ctrl_put(hmlm_unbind(s));
-	mutex_destroy(&s->lock);
-	kfree(s);
+	mutex_lock(&s->lock);
+	if (s->ctrl) {
+		hmlm_settle_pending(s, true);
+		if (!hmlm_session_usable(s)) {
+			if (s->tracking)
+				hmlm_track_stop(s);
+			if (s->suspended && !s->keep)
+				hmlm_send_resume(s);
+		}
+	}
+	mutex_unlock(&s->lock);
+	hmlm_session_put(s);
 	return 0;
 }
+
+/**
+ * hmlm_state_pre() - probe on nvme_change_ctrl_state()
+ * @p: The probe.
+ * @regs: The registers at the call: the controller and the new state.
+ *
+ * nvme-core has no notifier for controller resets, and a reset comes back
+ * to LIVE, so the sessions are told here: any change of a bound MMC to a
+ * state other than LIVE (resetting, connecting, deleting, dead) makes its
+ * sessions dead, and wakes their log readers.
+ *
+ * Context: Atomic context (kprobe); takes and releases hmlm_watch_lock.
+ * Return: 0.
+ */
+static int hmlm_state_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct nvme_ctrl *ctrl;
+	struct hmlm_session *s;
+	unsigned long st, flags;
+
+	ctrl = (struct nvme_ctrl *)regs_get_kernel_argument(regs, 0);
+	st = regs_get_kernel_argument(regs, 1);
+	if (st == NVME_CTRL_LIVE)
+		return 0;
+	spin_lock_irqsave(&hmlm_watch_lock, flags);
+	list_for_each_entry(s, &hmlm_watch_list, watch) {
+		if (s->ctrl != ctrl)
+			continue;
+		WRITE_ONCE(s->dead, true);
+		if (s->log)
+			hmlm_log_wake(s->log);
+	}
+	spin_unlock_irqrestore(&hmlm_watch_lock, flags);
+	return 0;
+}
+
+static struct kprobe hmlm_state_kp = {
+	.symbol_name	= "nvme_change_ctrl_state",
+	.pre_handler	= hmlm_state_pre,
+};
 
 static const struct file_operations hmlm_fops = {
 	.owner		= THIS_MODULE,
@@ -610,11 +792,20 @@ static int __init hmlm_init(void)
 {
 	int ret;
 
-	ret = misc_register(&hmlm_misc);
+	ret = hmlm_cdq_init();
 	if (ret)
 		goto err_out;
+	ret = misc_register(&hmlm_misc);
+	if (ret)
+		goto err_cdq;
+	/* Without the probe, only non-live states are seen (documented). */
+	hmlm_kprobe_on = !register_kprobe(&hmlm_state_kp);
+	if (!hmlm_kprobe_on)
+		pr_info("nvme-hmlm: no probe on nvme_change_ctrl_state; controller resets are seen only while they last\n");
 	return 0;
 
+err_cdq:
+	hmlm_cdq_exit();
 err_out:
 	pr_err("nvme-hmlm: cannot register /dev/%s: %d\n", hmlm_misc.name, ret);
 	return ret;
@@ -630,7 +821,10 @@ err_out:
  */
 static void __exit hmlm_exit(void)
 {
+	if (hmlm_kprobe_on)
+		unregister_kprobe(&hmlm_state_kp);
 	misc_deregister(&hmlm_misc);
+	hmlm_cdq_exit();
 }
 
 module_init(hmlm_init);

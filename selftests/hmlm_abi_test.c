@@ -9,6 +9,7 @@
  * one variant.
  */
 #include <glob.h>
+#include <limits.h>
 #include <stddef.h>
 #include <sys/mman.h>
 
@@ -18,6 +19,14 @@
 #define PAGE	4096
 
 static struct nvme_hmlm_sec_ctrl sec_ents[HMLM_MAX_VFS];
+static struct nvme_hmlm_lba_range lba_ents[4];
+static unsigned char state_hdr[NVME_HMLM_STATE_HDR_LEN];
+
+/* A builder's answer when the bench cannot provide a valid argument. */
+#define NO_ARG	INT_MIN
+
+/* The bench whose source VF1 the bound variants use. */
+static struct hmlm_bench abi_bench;
 
 struct abi_ctx {
 	struct hmlm_bench	b;
@@ -32,7 +41,7 @@ struct abi_ctx {
 static int build_caps(const struct abi_ctx *x, void *buf)
 {
 	if (x->nfd < 0)
-		return -1;
+		return NO_ARG;
 	hmlm_caps_init(buf, x->nfd, sec_ents, HMLM_MAX_VFS);
 	return 0;
 }
@@ -40,10 +49,99 @@ static int build_caps(const struct abi_ctx *x, void *buf)
 static int build_bind(const struct abi_ctx *x, void *buf)
 {
 	if (!x->b.ok || !x->b.n_src)
-		return -1;
+		return NO_ARG;
 	hmlm_bind_init(buf, x->nfd, x->b.src_ids[0]);
 	/* Without hmlm=on the valid call is refused for that reason only. */
 	return x->b.hmlm ? 0 : EOPNOTSUPP;
+}
+
+static bool bound_ok(const struct abi_ctx *x)
+{
+	return x->b.ok && x->b.hmlm && x->b.n_src;
+}
+
+static int build_suspend(const struct abi_ctx *x, void *buf)
+{
+	struct nvme_hmlm_suspend *a = buf;
+
+	if (!bound_ok(x))
+		return NO_ARG;
+	a->size = sizeof(*a);
+	a->flags = NVME_HMLM_SUSPEND_NOTIFY;	/* suspends nothing */
+	return 0;
+}
+
+static int run_bound(unsigned long nr, void *arg);
+
+static int build_resume(const struct abi_ctx *x, void *buf)
+{
+	struct nvme_hmlm_resume *a = buf;
+
+	if (!bound_ok(x))
+		return NO_ARG;
+	a->size = sizeof(*a);
+	/* Not suspended: the device's status (negative here, see run()). */
+	return run_bound(NVME_HMLM_RESUME, a);
+}
+
+static int build_get_state(const struct abi_ctx *x, void *buf)
+{
+	struct nvme_hmlm_get_state *a = buf;
+
+	if (!bound_ok(x))
+		return NO_ARG;
+	a->size = sizeof(*a);
+	a->flags = NVME_HMLM_STATE_SIZE;
+	a->csvi = 1;
+	return 0;
+}
+
+static int build_set_state(const struct abi_ctx *x, void *buf)
+{
+	struct nvme_hmlm_set_state *a = buf;
+
+	if (!bound_ok(x))
+		return NO_ARG;
+	/* Refused before anything is sent: no state part selected. */
+	a->size = sizeof(*a);
+	a->buf_uptr = (uintptr_t)state_hdr;
+	a->buf_len = sizeof(state_hdr);
+	return EINVAL;
+}
+
+static int build_log_start(const struct abi_ctx *x, void *buf)
+{
+	struct nvme_hmlm_log_start *a = buf;
+
+	if (!bound_ok(x))
+		return NO_ARG;
+	a->size = sizeof(*a);
+	a->entries = 16;
+	return 0;
+}
+
+static int build_track_mem(const struct abi_ctx *x, void *buf)
+{
+	struct nvme_hmlm_track_mem *a = buf;
+
+	if (!bound_ok(x))
+		return NO_ARG;
+	a->size = sizeof(*a);
+	a->op = NVME_HMLM_TRACK_STOP;
+	return 0;
+}
+
+static int build_alloc_lbas(const struct abi_ctx *x, void *buf)
+{
+	struct nvme_hmlm_alloc_lbas *a = buf;
+
+	if (!bound_ok(x))
+		return NO_ARG;
+	a->size = sizeof(*a);
+	a->nsid = 1;
+	a->num = 4;
+	a->ranges_uptr = (uintptr_t)lba_ents;
+	return 0;
 }
 
 FIXTURE(abi) {
@@ -58,6 +156,9 @@ FIXTURE_VARIANT(abi) {
 	int (*build)(const struct abi_ctx *x, void *buf);
 	size_t rsv_ofs;
 	size_t rsv_len;
+	bool bound;		/* run on a session bound to source VF1 */
+	__u32 valid_flags;	/* flag bits that are not errors */
+	int fd_ofs;		/* > 0: an out fd to close after success */
 };
 
 FIXTURE_VARIANT_ADD(abi, get_caps) {
@@ -74,6 +175,67 @@ FIXTURE_VARIANT_ADD(abi, bind) {
 	.build = build_bind,
 	.rsv_ofs = offsetof(struct nvme_hmlm_bind, __reserved),
 	.rsv_len = sizeof(((struct nvme_hmlm_bind *)0)->__reserved),
+};
+
+#define RSV(s, f)	.rsv_ofs = offsetof(struct s, f),		\
+			.rsv_len = sizeof(((struct s *)0)->f)
+
+FIXTURE_VARIANT_ADD(abi, suspend) {
+	.nr = NVME_HMLM_SUSPEND,
+	.size = sizeof(struct nvme_hmlm_suspend),
+	.build = build_suspend,
+	.bound = true,
+	.valid_flags = NVME_HMLM_SUSPEND_FLAGS,
+};
+
+FIXTURE_VARIANT_ADD(abi, resume) {
+	.nr = NVME_HMLM_RESUME,
+	.size = sizeof(struct nvme_hmlm_resume),
+	.build = build_resume,
+	RSV(nvme_hmlm_resume, __reserved),
+	.bound = true,
+};
+
+FIXTURE_VARIANT_ADD(abi, get_state) {
+	.nr = NVME_HMLM_GET_STATE,
+	.size = sizeof(struct nvme_hmlm_get_state),
+	.build = build_get_state,
+	RSV(nvme_hmlm_get_state, __reserved),
+	.bound = true,
+	.valid_flags = NVME_HMLM_STATE_SIZE,
+};
+
+FIXTURE_VARIANT_ADD(abi, set_state) {
+	.nr = NVME_HMLM_SET_STATE,
+	.size = sizeof(struct nvme_hmlm_set_state),
+	.build = build_set_state,
+	RSV(nvme_hmlm_set_state, __reserved),
+	.bound = true,
+};
+
+FIXTURE_VARIANT_ADD(abi, log_start) {
+	.nr = NVME_HMLM_LOG_START,
+	.size = sizeof(struct nvme_hmlm_log_start),
+	.build = build_log_start,
+	RSV(nvme_hmlm_log_start, __reserved),
+	.bound = true,
+	.valid_flags = NVME_HMLM_LOG_FLAGS,
+	.fd_ofs = offsetof(struct nvme_hmlm_log_start, out_fd),
+};
+
+FIXTURE_VARIANT_ADD(abi, track_mem) {
+	.nr = NVME_HMLM_TRACK_MEM,
+	.size = sizeof(struct nvme_hmlm_track_mem),
+	.build = build_track_mem,
+	RSV(nvme_hmlm_track_mem, __reserved),
+	.bound = true,
+};
+
+FIXTURE_VARIANT_ADD(abi, alloc_lbas) {
+	.nr = NVME_HMLM_GET_ALLOC_LBAS,
+	.size = sizeof(struct nvme_hmlm_alloc_lbas),
+	.build = build_alloc_lbas,
+	.bound = true,
 };
 
 static int any_nvme_fd(const struct hmlm_bench *b)
@@ -94,6 +256,7 @@ FIXTURE_SETUP(abi)
 	int ret;
 
 	hmlm_bench_get(&self->x.b);
+	abi_bench = self->x.b;
 	ret = hmlm_ensure_loaded();
 	ASSERT_EQ(0, ret) TH_LOG("loading the module: %s", strerror(-ret));
 	self->x.nfd = any_nvme_fd(&self->x.b);
@@ -110,24 +273,46 @@ FIXTURE_TEARDOWN(abi)
 }
 
 #define NEED_ARG() do {							\
-	if (self->expect < 0)						\
+	if (self->expect == NO_ARG)					\
 		SKIP(return, "the bench cannot provide a valid argument"); \
 } while (0)
 
-/* One ioctl on a fresh session: 0, the errno, or -(NVMe status). */
-static int run(unsigned long nr, void *arg)
+/* @r, @e of an ioctl as run() reports it. */
+static int result(int r, int e)
 {
-	int fd = hmlm_open(), r, e;
+	if (r < 0)
+		return e;
+	return r > 0 ? -r : 0;
+}
+
+/* One ioctl on a fresh session: 0, the errno, or -(NVMe status). */
+static int run_fd(int fd, unsigned long nr, void *arg, int fd_ofs)
+{
+	int r, e, ofd;
 
 	if (fd < 0)
 		return -10000;
 	r = ioctl(fd, nr, arg);
 	e = errno;
+	if (r == 0 && fd_ofs > 0) {
+		memcpy(&ofd, (char *)arg + fd_ofs, sizeof(ofd));
+		close(ofd);
+	}
 	close(fd);
-	if (r < 0)
-		return e;
-	return r > 0 ? -r : 0;
+	return result(r, e);
 }
+
+/* The same on a session bound to the bench's source VF1. */
+static int run_bound(unsigned long nr, void *arg)
+{
+	return run_fd(hmlm_session(abi_bench.src_pf, abi_bench.src_ids[0], NULL),
+		      nr, arg, 0);
+}
+
+#define run(v, arg)							\
+	run_fd((v)->bound ? hmlm_session(abi_bench.src_pf,		\
+					 abi_bench.src_ids[0], NULL) :	\
+	       hmlm_open(), (v)->nr, (arg), (v)->fd_ofs)
 
 static void set_size(void *buf, __u32 size)
 {
@@ -142,7 +327,7 @@ TEST_F(abi, size_below_min_einval)
 	NEED_ARG();
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		set_size(self->buf, sizes[i]);
-		EXPECT_EQ(EINVAL, run(variant->nr, self->buf))
+		EXPECT_EQ(EINVAL, run(variant, self->buf))
 			TH_LOG("size %u", sizes[i]);
 	}
 }
@@ -150,7 +335,7 @@ TEST_F(abi, size_below_min_einval)
 TEST_F(abi, size_exact)
 {
 	NEED_ARG();
-	EXPECT_EQ(self->expect, run(variant->nr, self->buf));
+	EXPECT_EQ(self->expect, run(variant, self->buf));
 }
 
 TEST_F(abi, size_plus_one_zero_is_exact)
@@ -159,11 +344,11 @@ TEST_F(abi, size_plus_one_zero_is_exact)
 
 	NEED_ARG();
 	memcpy(exact, self->buf, variant->size);
-	EXPECT_EQ(self->expect, run(variant->nr, exact));
+	EXPECT_EQ(self->expect, run(variant, exact));
 
 	set_size(self->buf, variant->size + 1);
 	self->buf[variant->size] = 0;
-	EXPECT_EQ(self->expect, run(variant->nr, self->buf));
+	EXPECT_EQ(self->expect, run(variant, self->buf));
 	/* Same answer, same output; the extra byte is not written. */
 	EXPECT_EQ(0, memcmp(exact + 4, self->buf + 4, variant->size - 4));
 	EXPECT_EQ(0, self->buf[variant->size]);
@@ -174,23 +359,23 @@ TEST_F(abi, size_plus_one_nonzero_e2big)
 	NEED_ARG();
 	set_size(self->buf, variant->size + 1);
 	self->buf[variant->size] = 1;
-	EXPECT_EQ(E2BIG, run(variant->nr, self->buf));
+	EXPECT_EQ(E2BIG, run(variant, self->buf));
 }
 
 TEST_F(abi, size_page)
 {
 	NEED_ARG();
 	set_size(self->buf, PAGE);
-	EXPECT_EQ(self->expect, run(variant->nr, self->buf));
+	EXPECT_EQ(self->expect, run(variant, self->buf));
 	self->buf[PAGE - 1] = 0x80;
-	EXPECT_EQ(E2BIG, run(variant->nr, self->buf));
+	EXPECT_EQ(E2BIG, run(variant, self->buf));
 }
 
 TEST_F(abi, no_write_past_size)
 {
 	NEED_ARG();
 	memset(self->buf + variant->size, 0x5a, 64);
-	EXPECT_EQ(self->expect, run(variant->nr, self->buf));
+	EXPECT_EQ(self->expect, run(variant, self->buf));
 	for (int i = 0; i < 64; i++)
 		ASSERT_EQ(0x5a, self->buf[variant->size + i]);
 }
@@ -203,8 +388,10 @@ TEST_F(abi, flags_nonzero_einval)
 	NEED_ARG();
 	for (bit = 0; bit < 32; bit++) {
 		flags = 1U << bit;
+		if (flags & variant->valid_flags)
+			continue;
 		memcpy(self->buf + 4, &flags, 4);
-		EXPECT_EQ(EINVAL, run(variant->nr, self->buf))
+		EXPECT_EQ(EINVAL, run(variant, self->buf))
 			TH_LOG("flags bit %d", bit);
 	}
 }
@@ -216,18 +403,20 @@ TEST_F(abi, reserved_nonzero_einval)
 	NEED_ARG();
 	for (i = 0; i < variant->rsv_len; i++) {
 		self->buf[variant->rsv_ofs + i] = 1;
-		EXPECT_EQ(EINVAL, run(variant->nr, self->buf))
+		EXPECT_EQ(EINVAL, run(variant, self->buf))
 			TH_LOG("__reserved byte %zu", i);
 		self->buf[variant->rsv_ofs + i] = 0;
 	}
 	/* And back to valid. */
-	EXPECT_EQ(self->expect, run(variant->nr, self->buf));
+	EXPECT_EQ(self->expect, run(variant, self->buf));
 }
 
 TEST_F(abi, null_pointer_efault)
 {
-	EXPECT_EQ(EFAULT, run(variant->nr, NULL));
-	EXPECT_EQ(EFAULT, run(variant->nr, (void *)8));
+	if (variant->bound)
+		NEED_ARG();
+	EXPECT_EQ(EFAULT, run(variant, NULL));
+	EXPECT_EQ(EFAULT, run(variant, (void *)8));
 }
 
 TEST_F(abi, truncated_mapping_efault)
@@ -243,7 +432,7 @@ TEST_F(abi, truncated_mapping_efault)
 	/* Only the first half of the argument is mapped. */
 	arg = m + PAGE - half;
 	memcpy(arg, self->buf, half);
-	EXPECT_EQ(EFAULT, run(variant->nr, arg));
+	EXPECT_EQ(EFAULT, run(variant, arg));
 	munmap(m, PAGE);
 }
 
@@ -252,7 +441,7 @@ TEST(unknown_ioctl_enotty)
 	struct nvme_hmlm_get_caps c;
 	unsigned long bad[] = {
 		_IO(NVME_HMLM_TYPE, NVME_HMLM_CMD_BASE - 1),
-		_IO(NVME_HMLM_TYPE, NVME_HMLM_CMD_GET_ALLOC_LBAS + 1),
+		_IO(NVME_HMLM_TYPE, NVME_HMLM_CMD_LOG_STOP + 1),
 		_IO(NVME_HMLM_TYPE, 0xff),
 		_IO('x', NVME_HMLM_CMD_GET_CAPS),
 		/* The right number with size/direction bits is another ioctl. */
@@ -272,23 +461,15 @@ TEST(unknown_ioctl_enotty)
 	close(fd);
 }
 
-TEST(reserved_ioctls_not_implemented_enotty)
+TEST(log_stop_is_not_a_session_ioctl_enotty)
 {
-	unsigned long rsv[] = {
-		NVME_HMLM_SUSPEND, NVME_HMLM_RESUME, NVME_HMLM_GET_STATE,
-		NVME_HMLM_SET_STATE, NVME_HMLM_LOG_START, NVME_HMLM_TRACK_MEM,
-		NVME_HMLM_GET_ALLOC_LBAS,
-	};
-	unsigned char buf[256] = { 0 };
-	unsigned int i;
+	struct nvme_hmlm_log_stop st = { .size = sizeof(st) };
 	int fd;
 
 	ASSERT_EQ(0, hmlm_ensure_loaded());
 	fd = hmlm_open();
 	ASSERT_LE(0, fd);
-	set_size(buf, sizeof(buf));
-	for (i = 0; i < ARRAY_SIZE(rsv); i++)
-		EXPECT_ERRNO(ENOTTY, ioctl(fd, rsv[i], buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, NVME_HMLM_LOG_STOP, &st));
 	close(fd);
 }
 

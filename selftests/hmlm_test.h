@@ -236,4 +236,126 @@ static inline int hmlm_drop_sys_admin(void)
 	return syscall(SYS_capset, &h, d) ? -1 : 0;
 }
 
+/* Word @idx (0-based) of the environment variable @name, or NULL. */
+static inline const char *hmlm_env_word(const char *name, int idx, char *buf,
+					size_t len)
+{
+	const char *p = getenv(name);
+	int i = 0;
+
+	while (p && *p) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " ");
+		if (i++ == idx) {
+			if (n >= len)
+				return NULL;
+			memcpy(buf, p, n);
+			buf[n] = 0;
+			return buf;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+/*
+ * A session bound to (@pf, @cntlid): returns the session fd (and the
+ * /dev/nvmeX fd in *@nfd when not NULL, else it is closed), or -errno /
+ * +status of the bind.
+ */
+static inline int hmlm_session(const char *pf, int cntlid, int *nfd)
+{
+	int hfd, fd, r, e;
+
+	if (hmlm_ensure_loaded())
+		return -ENODEV;
+	fd = open(pf, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	hfd = hmlm_open();
+	if (hfd < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	r = hmlm_bind(hfd, fd, cntlid);
+	e = errno;
+	if (r) {
+		close(hfd);
+		close(fd);
+		return r < 0 ? -e : r;
+	}
+	if (nfd)
+		*nfd = fd;
+	else
+		close(fd);
+	return hfd;
+}
+
+/* ioctl() as 0, -errno, or the positive NVMe status. */
+static inline int hmlm_ioc(int fd, unsigned long nr, void *arg)
+{
+	int r = ioctl(fd, nr, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+static inline int hmlm_suspend(int hfd, __u32 flags)
+{
+	struct nvme_hmlm_suspend a = { .size = sizeof(a), .flags = flags };
+
+	return hmlm_ioc(hfd, NVME_HMLM_SUSPEND, &a);
+}
+
+static inline int hmlm_resume(int hfd)
+{
+	struct nvme_hmlm_resume a = { .size = sizeof(a) };
+
+	return hmlm_ioc(hfd, NVME_HMLM_RESUME, &a);
+}
+
+/* LOG_START with @entries slots; the log fd or -errno / +status. */
+static inline int hmlm_log_start(int hfd, __u32 entries, __u32 flags)
+{
+	struct nvme_hmlm_log_start a = {
+		.size = sizeof(a), .flags = flags, .entries = entries,
+	};
+	int r = hmlm_ioc(hfd, NVME_HMLM_LOG_START, &a);
+
+	return r ? r : a.out_fd;
+}
+
+static inline int hmlm_log_stop(int lfd)
+{
+	struct nvme_hmlm_log_stop a = { .size = sizeof(a) };
+
+	return hmlm_ioc(lfd, NVME_HMLM_LOG_STOP, &a);
+}
+
+static inline int hmlm_track(int hfd, __u32 op, __u8 gran,
+			     struct nvme_hmlm_mem_range *r, __u32 *num)
+{
+	struct nvme_hmlm_track_mem a = {
+		.size = sizeof(a), .op = op, .gran = gran,
+		.num = num ? *num : 0, .ranges_uptr = (uintptr_t)r,
+	};
+	int ret = hmlm_ioc(hfd, NVME_HMLM_TRACK_MEM, &a);
+
+	if (num && !ret)
+		*num = a.num;
+	return ret;
+}
+
+/* NVMe status (SCT, SC) without DNR/More. */
+#define HMLM_SC(st)	((st) & 0x7ff)
+#define HMLM_SC_NOT_SUSPENDED	0x13a
+#define HMLM_SC_SUSPENDED	0x139
+#define HMLM_SC_INVALID_FIELD	0x002
+#define HMLM_SC_CMD_SEQ_ERROR	0x00c
+
 #endif /* _HMLM_TEST_H */

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme-hmlm: suspend, resume, and the controller state (Migration Send and
+ * Migration Receive, TP4159).
+ *
+ * Every handler runs with the session's @lock held, so the commands of one
+ * session are sent one at a time; the Set Controller State sequence in
+ * particular is never interleaved with another command of the session.
+ */
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/unaligned.h>
+
+#include <uapi/linux/nvme_hmlm.h>
+
+#include "hmlm.h"
+
+/**
+ * hmlm_msend_cmd() - build a Migration Send
+ * @c: The command to fill.
+ * @sel: Select (NVME_LM_MSEND_SEL_*).
+ * @mos: Management Operation Specific.
+ * @cdw11: Command dword 11.
+ *
+ * Context: Any context.
+ */
+static void hmlm_msend_cmd(struct nvme_command *c, u8 sel, u16 mos, u32 cdw11)
+{
+	memset(c, 0, sizeof(*c));
+	c->common.opcode = NVME_LM_OPC_MIGRATION_SEND;
+	c->common.cdw10 = cpu_to_le32(NVME_LM_CDW10(sel, mos));
+	c->common.cdw11 = cpu_to_le32(cdw11);
+}
+
+/**
+ * hmlm_send_resume() - send Migration Send Resume for the session
+ * @s: The session, locked and bound.
+ *
+ * On success the session no longer counts the controller as suspended.
+ *
+ * Context: Process context; expects @s->lock held; sleeps.
+ * Return: as hmlm_submit_admin().
+ */
+int hmlm_send_resume(struct hmlm_session *s)
+{
+	struct nvme_command c;
+	int ret;
+
+	lockdep_assert_held(&s->lock);
+	hmlm_msend_cmd(&c, NVME_LM_MSEND_SEL_RESUME, 0, s->cntlid);
+	ret = hmlm_submit_admin(s->ctrl, &c, NULL, 0, NULL);
+	/* Not Suspended: someone else resumed it; it is not ours any more. */
+	if (ret == 0 ||
+	    (ret > 0 && NVME_LM_STATUS_SC(ret) == NVME_LM_SC_CTRL_NOT_SUSPENDED &&
+	     NVME_LM_STATUS_SCT(ret) == NVME_LM_SCT_CMD_SPECIFIC)) {
+		s->suspended = false;
+		s->keep = false;
+	}
+	return ret;
+}
+
+/**
+ * hmlm_enter() - common entry of the session ioctls
+ * @s: The session.
+ *
+ * Context: Process context; takes @s->lock, which the caller releases
+ *	whatever this returns.
+ * Return: 0, or -EINVAL (unbound), -ENODEV (dead), -EBUSY (a Suspend is
+ *	still in flight).
+ */
+static int hmlm_enter(struct hmlm_session *s)
+{
+	int ret;
+
+	mutex_lock(&s->lock);
+	ret = hmlm_session_usable(s);
+	if (ret)
+		return ret;
+	return hmlm_settle_pending(s, false);
+}
+
+/**
+ * hmlm_suspend() - ioctl(NVME_HMLM_SUSPEND)
+ * @s: The session.
+ * @ucmd: The call; its argument is &struct nvme_hmlm_suspend.
+ *
+ * Context: Process context; takes and releases @s->lock; waits
+ *	interruptibly for the command.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_suspend *cmd = ucmd->cmd;
+	bool notify = cmd->flags & NVME_HMLM_SUSPEND_NOTIFY;
+	bool dudmq = cmd->flags & NVME_HMLM_SUSPEND_DUDMQ;
+	unsigned long tmo = NVME_ADMIN_TIMEOUT;
+	struct hmlm_async *ctx;
+	struct nvme_command c;
+	long left;
+	int ret;
+
+	if (cmd->flags & ~NVME_HMLM_SUSPEND_FLAGS)
+		return -EINVAL;
+	if (notify && (cmd->flags & ~NVME_HMLM_SUSPEND_NOTIFY))
+		return -EINVAL;
+	if (cmd->timeout_ms && msecs_to_jiffies(cmd->timeout_ms) < tmo)
+		tmo = msecs_to_jiffies(cmd->timeout_ms);
+
+	ret = hmlm_enter(s);
+	if (ret)
+		goto out_unlock;
+
+	hmlm_msend_cmd(&c, NVME_LM_MSEND_SEL_SUSPEND, 0,
+		       NVME_LM_MSEND_SUSPEND_CDW11(s->cntlid,
+						   notify ? NVME_LM_STYPE_NOTIFY :
+						   NVME_LM_STYPE_SUSPEND, dudmq));
+	ret = hmlm_submit_async(s->ctrl, &c, &ctx);
+	if (ret)
+		goto out_unlock;
+	ctx->dudmq = dudmq;
+	ctx->keep = cmd->flags & NVME_HMLM_SUSPEND_KEEP;
+
+	left = wait_for_completion_interruptible_timeout(&ctx->done, tmo);
+	if (left <= 0) {
+		/* Still in flight: hmlm_settle_pending() learns the end. */
+		if (!notify)
+			s->pending = ctx;
+		else
+			hmlm_async_put(ctx);
+		ret = left ? -EINTR : -ETIMEDOUT;
+		goto out_unlock;
+	}
+	ret = ctx->ret;
+	hmlm_async_put(ctx);
+	if (ret == 0 && !notify) {
+		s->suspended = true;
+		s->keep = cmd->flags & NVME_HMLM_SUSPEND_KEEP;
+		if (dudmq && s->log)
+			hmlm_log_queue_gone(s->log);
+	}
+	if (ret > 0) {
+		cmd->out_nvme_status = ret;
+		if (hmlm_ucmd_respond(ucmd, sizeof(*cmd)))
+			ret = -EFAULT;
+	}
+out_unlock:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/**
+ * hmlm_resume() - ioctl(NVME_HMLM_RESUME)
+ * @s: The session.
+ * @ucmd: The call; its argument is &struct nvme_hmlm_resume.
+ *
+ * Context: Process context; takes and releases @s->lock; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int hmlm_resume(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_resume *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	ret = hmlm_enter(s);
+	if (ret)
+		goto out_unlock;
+	ret = hmlm_send_resume(s);
+	if (ret > 0) {
+		cmd->out_nvme_status = ret;
+		if (hmlm_ucmd_respond(ucmd, sizeof(*cmd)))
+			ret = -EFAULT;
+	}
+out_unlock:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/**
+ * hmlm_chunk_len() - the transfer size of one state command
+ * @s: The session, bound.
+ * @want: The caller's chunk length; 0 for the maximum.
+ * @lenp: The result, a multiple of 4.
+ *
+ * Context: Any context.
+ * Return: 0, or -EINVAL if @want is not a multiple of 4 or too large.
+ */
+static int hmlm_chunk_len(struct hmlm_session *s, u32 want, u32 *lenp)
+{
+	u32 max = hmlm_max_xfer(s->ctrl);
+
+	if (!want) {
+		*lenp = max;
+		return 0;
+	}
+	if (want % 4 || want > max)
+		return -EINVAL;
+	*lenp = want;
+	return 0;
+}
+
+/**
+ * hmlm_state_total() - size of a Controller State data structure
+ * @hdr: Its 48-byte header.
+ * @totalp: Bytes of the whole structure.
+ *
+ * Context: Any context.
+ * Return: 0, or -EOVERFLOW if the sizes do not fit 64 bits.
+ */
+static int hmlm_state_total(const struct nvme_lm_ctrl_state_hdr *hdr,
+			    u64 *totalp)
+{
+	u64 dw, bytes;
+
+	if (le64_to_cpu(hdr->nvmecss[1]) || le64_to_cpu(hdr->vss[1]))
+		return -EOVERFLOW;
+	if (check_add_overflow(le64_to_cpu(hdr->nvmecss[0]),
+			       le64_to_cpu(hdr->vss[0]), &dw) ||
+	    check_mul_overflow(dw, (u64)4, &bytes) ||
+	    check_add_overflow(bytes, (u64)sizeof(*hdr), totalp))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/**
+ * hmlm_mrecv() - one Migration Receive Get Controller State
+ * @s: The session, locked and bound.
+ * @cmd: The ioctl argument (indexes).
+ * @ofs: Byte offset into the state.
+ * @buf: Kernel buffer.
+ * @len: Bytes, a multiple of 4.
+ * @csup: Cleared when the completion's CSUP bit is 0.
+ *
+ * Context: Process context; sleeps.
+ * Return: as hmlm_submit_admin().
+ */
+static int hmlm_mrecv(struct hmlm_session *s, struct nvme_hmlm_get_state *cmd,
+		      u64 ofs, void *buf, u32 len, bool *csup)
+{
+	struct nvme_command c = { };
+	u32 dw0 = 0;
+	int ret;
+
+	c.common.opcode = NVME_LM_OPC_MIGRATION_RECV;
+	c.common.cdw10 = cpu_to_le32(NVME_LM_CDW10(NVME_LM_MRECV_SEL_GET_STATE,
+						   cmd->csvi));
+	c.common.cdw11 = cpu_to_le32(NVME_LM_MRECV_CDW11(s->cntlid,
+							 cmd->csuuidi,
+							 cmd->csuidxp));
+	c.common.cdw12 = cpu_to_le32(lower_32_bits(ofs));
+	c.common.cdw13 = cpu_to_le32(upper_32_bits(ofs));
+	c.common.cdw15 = cpu_to_le32(NVME_LM_BYTES_TO_NUMD0(len));
+	ret = hmlm_submit_admin(s->ctrl, &c, buf, len, &dw0);
+	if (ret == 0 && !(dw0 & NVME_LM_MRECV_DW0_CSUP))
+		*csup = false;
+	return ret;
+}
+
+/**
+ * hmlm_get_state_xfer() - read the whole state into the user buffer
+ * @s: The session, locked and bound.
+ * @cmd: The ioctl argument; @cmd->out_len is the size from the header.
+ * @chunk: Bytes per command.
+ * @csup: Cleared when a command was not fully suspended.
+ *
+ * Context: Process context; sleeps, may fault.
+ * Return: 0, a positive NVMe status, or a negative errno (-EAGAIN when
+ *	the header changed on the way).
+ */
+static int hmlm_get_state_xfer(struct hmlm_session *s,
+			       struct nvme_hmlm_get_state *cmd, u32 chunk,
+			       bool *csup)
+{
+	void __user *ubuf = u64_to_user_ptr(cmd->buf_uptr);
+	struct nvme_lm_ctrl_state_hdr first;
+	u64 ofs, total2;
+	void *buf;
+	u32 n;
+	int ret = 0;
+
+	buf = kvmalloc(chunk, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (ofs = 0; ofs < cmd->out_len; ofs += n) {
+		n = min_t(u64, chunk, cmd->out_len - ofs);
+		ret = hmlm_mrecv(s, cmd, ofs, buf, round_up(n, 4), csup);
+		if (ret)
+			break;
+		if (ofs == 0 && n >= sizeof(first)) {
+			memcpy(&first, buf, sizeof(first));
+			if (hmlm_state_total(&first, &total2) ||
+			    total2 != cmd->out_len) {
+				ret = -EAGAIN;
+				break;
+			}
+		}
+		if (copy_to_user(ubuf + ofs, buf, n)) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	kvfree(buf);
+	return ret;
+}
+
+/**
+ * hmlm_get_state() - ioctl(NVME_HMLM_GET_STATE)
+ * @s: The session.
+ * @ucmd: The call; its argument is &struct nvme_hmlm_get_state.
+ *
+ * Context: Process context; takes and releases @s->lock; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int hmlm_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_get_state *cmd = ucmd->cmd;
+	struct nvme_lm_ctrl_state_hdr *hdr;
+	bool csup = true;
+	u32 chunk;
+	int ret, rsp;
+
+	if (cmd->flags & ~NVME_HMLM_STATE_SIZE || cmd->__reserved)
+		return -EINVAL;
+	ret = hmlm_enter(s);
+	if (ret)
+		goto out_unlock;
+	ret = hmlm_chunk_len(s, cmd->chunk_len, &chunk);
+	if (ret)
+		goto out_unlock;
+	hdr = kzalloc(sizeof(*hdr), GFP_KERNEL);
+	if (!hdr) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = hmlm_mrecv(s, cmd, 0, hdr, sizeof(*hdr), &csup);
+	if (ret)
+		goto out_respond;
+	ret = hmlm_state_total(hdr, &cmd->out_len);
+	if (ret)
+		goto out_free;
+	if (!(cmd->flags & NVME_HMLM_STATE_SIZE)) {
+		if (cmd->buf_len < cmd->out_len) {
+			ret = -EMSGSIZE;
+			goto out_respond;
+		}
+		ret = hmlm_get_state_xfer(s, cmd, chunk, &csup);
+	}
+	if (ret == 0 && csup)
+		cmd->out_flags |= NVME_HMLM_STATE_OUT_CSUP;
+out_respond:
+	if (ret > 0)
+		cmd->out_nvme_status = ret;
+	if (ret >= 0 || ret == -EMSGSIZE) {
+		rsp = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
+		if (rsp)
+			ret = rsp;
+	}
+out_free:
+	kfree(hdr);
+out_unlock:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/**
+ * hmlm_set_state_check() - validate a state before it is sent
+ * @s: The session, locked and bound.
+ * @cmd: The ioctl argument.
+ * @buf: The state, @cmd->buf_len bytes.
+ *
+ * Context: Process context; sleeps (Identify CNS 20h).
+ * Return: 0 if the state may be sent, a positive NVMe status if the
+ *	Identify failed, -EINVAL, -ENOMEM.
+ */
+static int hmlm_set_state_check(struct hmlm_session *s,
+				struct nvme_hmlm_set_state *cmd, const u8 *buf)
+{
+	const struct nvme_lm_ctrl_state_hdr *hdr = (const void *)buf;
+	const struct nvme_lm_nvmecs_hdr *cs;
+	u64 total, nvmecss, want;
+	u8 *fmts;
+	int ret;
+
+	if (le16_to_cpu(hdr->ver) || hmlm_state_total(hdr, &total) ||
+	    total != cmd->buf_len)
+		return -EINVAL;
+	nvmecss = le64_to_cpu(hdr->nvmecss[0]);
+	if (!cmd->csvi != !nvmecss || !cmd->csuuidi != !hdr->vss[0] ||
+	    (!cmd->csvi && !cmd->csuuidi))
+		return -EINVAL;
+	if (nvmecss) {
+		if (nvmecss < sizeof(*cs) / 4)
+			return -EINVAL;
+		cs = (const void *)(buf + sizeof(*hdr));
+		want = 2 + 6 * ((u64)le16_to_cpu(cs->niosq) +
+				le16_to_cpu(cs->niocq));
+		if (le16_to_cpu(cs->ver) || want != nvmecss)
+			return -EINVAL;
+	}
+
+	fmts = kmalloc(NVME_LM_IDENTIFY_LEN, GFP_KERNEL);
+	if (!fmts)
+		return -ENOMEM;
+	ret = hmlm_identify(s->ctrl, NVME_LM_CNS_STATE_FMTS, 0, 0, fmts);
+	if (ret == 0 && (cmd->csvi > fmts[0] || cmd->csuuidi > fmts[1]))
+		ret = -EINVAL;
+	kfree(fmts);
+	return ret;
+}
+
+/**
+ * hmlm_set_state_seq() - send the state once, as one SEQIND sequence
+ * @s: The session, locked and bound.
+ * @cmd: The ioctl argument.
+ * @buf: The state.
+ * @chunk: Bytes per command.
+ *
+ * Context: Process context; sleeps.
+ * Return: as hmlm_submit_admin(), for the first command that failed.
+ */
+static int hmlm_set_state_seq(struct hmlm_session *s,
+			      struct nvme_hmlm_set_state *cmd, u8 *buf,
+			      u32 chunk)
+{
+	u64 ofs;
+	u32 n;
+	u16 seq;
+	int ret;
+
+	for (ofs = 0; ofs < cmd->buf_len; ofs += n) {
+		struct nvme_command c;
+
+		n = min_t(u64, chunk, cmd->buf_len - ofs);
+		if (n == cmd->buf_len)
+			seq = NVME_LM_SEQIND_ONLY;
+		else if (ofs == 0)
+			seq = NVME_LM_SEQIND_FIRST;
+		else if (ofs + n == cmd->buf_len)
+			seq = NVME_LM_SEQIND_LAST;
+		else
+			seq = NVME_LM_SEQIND_MIDDLE;
+		hmlm_msend_cmd(&c, NVME_LM_MSEND_SEL_SET_STATE, seq,
+			       NVME_LM_MSEND_STATE_CDW11(s->cntlid, cmd->csvi,
+							 cmd->csuuidi));
+		c.common.cdw12 = cpu_to_le32(lower_32_bits(ofs));
+		c.common.cdw13 = cpu_to_le32(upper_32_bits(ofs));
+		c.common.cdw15 = cpu_to_le32(n / 4);	/* NUMD, 1-based */
+		ret = hmlm_submit_admin(s->ctrl, &c, buf + ofs, n, NULL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * hmlm_set_state() - ioctl(NVME_HMLM_SET_STATE)
+ * @s: The session.
+ * @ucmd: The call; its argument is &struct nvme_hmlm_set_state.
+ *
+ * Context: Process context; takes and releases @s->lock; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int hmlm_set_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_set_state *cmd = ucmd->cmd;
+	u8 *buf = NULL;
+	u32 chunk;
+	int ret, rsp;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->buf_len < NVME_HMLM_STATE_HDR_LEN || cmd->buf_len % 4 ||
+	    cmd->buf_len > NVME_HMLM_STATE_MAX_LEN)
+		return -EINVAL;
+	ret = hmlm_enter(s);
+	if (ret)
+		goto out_unlock;
+	ret = hmlm_chunk_len(s, cmd->chunk_len, &chunk);
+	if (ret)
+		goto out_unlock;
+	buf = kvmalloc(cmd->buf_len, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	if (copy_from_user(buf, u64_to_user_ptr(cmd->buf_uptr), cmd->buf_len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ret = hmlm_set_state_check(s, cmd, buf);
+	if (ret < 0)
+		goto out_free;
+	if (ret == 0) {
+		cmd->out_attempts = 1;
+		ret = hmlm_set_state_seq(s, cmd, buf, chunk);
+		/* Resend the entire state once, unless told not to retry. */
+		if (ret > 0 && !(ret & NVME_LM_STATUS_DNR)) {
+			cmd->out_attempts = 2;
+			ret = hmlm_set_state_seq(s, cmd, buf, chunk);
+		}
+	}
+	if (ret >= 0) {
+		if (ret > 0)
+			cmd->out_nvme_status = ret;
+		rsp = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
+		if (rsp)
+			ret = rsp;
+	}
+out_free:
+	kvfree(buf);
+out_unlock:
+	mutex_unlock(&s->lock);
+	return ret;
+}
