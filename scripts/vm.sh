@@ -95,13 +95,25 @@ if [ $mode = shell ]; then
 fi
 
 log="${logfile:-$run/console.log}"
-log "booting the guest (mode $mode, timeout ${timeout_s}s, device model: ${hmlm_prop:+on}${hmlm_prop:-off})"
-set +e
-timeout -k 5 "$timeout_s" "$qemu" "${args[@]}" -display none -serial stdio -monitor none \
-	< /dev/null 2>&1 | tee "$log"
-qrc=${PIPESTATUS[0]}
-set -e
-[ $qrc = 124 ] && log "guest timed out after ${timeout_s}s"
+boot() {
+	log "booting the guest (mode $mode, timeout ${timeout_s}s, device model: ${hmlm_prop:+on}${hmlm_prop:-off})"
+	set +e
+	timeout -k 5 "$timeout_s" "$qemu" "${args[@]}" -display none -serial stdio -monitor none \
+		< /dev/null 2>&1 | tee "$log"
+	qrc=${PIPESTATUS[0]}
+	set -e
+	[ $qrc = 124 ] && log "guest timed out after ${timeout_s}s"
+	return 0
+}
+boot
+# TCG occasionally crashes a guest kernel while it boots, before any of our
+# code runs. Such a boot is retried once, and said so; a crash after the
+# first test started is never retried.
+if [ $mode = tests ] && ! grep -aq '^TAP version 13' "$log" &&
+   ! grep -aq '^HMLM-SETUP-FAILED' "$log"; then
+	log "the guest died before the first test started; booting once more"
+	boot
+fi
 
 status=0
 kbad=$(grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|general protection fault)' "$log" || true)
