@@ -87,6 +87,23 @@ for side in src dst; do
 	[ "$online" = "$NUM_VFS" ] || { say "$c: $online of $NUM_VFS VFs online"; nvme list-secondary /dev/$c -o json; exit 1; }
 done
 
+# The block device of NSID $2 on controller $1. With native multipath the
+# disk name's number is the order of set-up, not the NSID: ask sysfs.
+ns_bdev() {
+	local c=$1 nsid=$2 d
+	for d in /sys/class/nvme/$c/nvme*; do
+		[ -e "$d/nsid" ] || continue
+		[ "$(cat "$d/nsid")" = "$nsid" ] || continue
+		d=${d##*/}
+		case "$d" in
+		nvme*c*n*) echo "/dev/${d%%c*}n${d##*n}" ;;
+		*) echo "/dev/$d" ;;
+		esac
+		return 0
+	done
+	return 1
+}
+
 cat > /hmlm/bench.env <<ENV
 HMLM_SRC_PF=/dev/$src
 HMLM_DST_PF=/dev/$dst
@@ -96,6 +113,10 @@ HMLM_SRC_VFS="$(vf_addrs "$src_pci")"
 HMLM_DST_VFS="$(vf_addrs "$dst_pci")"
 HMLM_SRC_CNTLIDS="$(secondary_cntlids "$src" | tr '\n' ' ' | sed 's/ $//')"
 HMLM_DST_CNTLIDS="$(secondary_cntlids "$dst" | tr '\n' ' ' | sed 's/ $//')"
+HMLM_SRC_NS1=$(ns_bdev "$src" 1)
+HMLM_SRC_NS2=$(ns_bdev "$src" 2)
+HMLM_DST_NS1=$(ns_bdev "$dst" 1)
+HMLM_DST_NS2=$(ns_bdev "$dst" 2)
 HMLM_NUM_VFS=$NUM_VFS
 HMLM_VQ_PER_VF=$VQ_PER_VF
 HMLM_HMLM=$hmlm

@@ -24,8 +24,11 @@ vfs_online() {
 vf_resources() {
 	nvme list-secondary "$1" -o json | grep -q "\"num-virtual-queues\":$HMLM_VQ_PER_VF"
 }
+# $1 $2: the block devices bench.env names for NSID 1 and 2.
 namespaces() {
-	[ -b "${1}n1" ] && [ -b "${1}n2" ]
+	[ -b "$1" ] && [ -b "$2" ] &&
+	[ "$(cat /sys/block/${1#/dev/}/nsid)" = 1 ] &&
+	[ "$(cat /sys/block/${2#/dev/}/nsid)" = 2 ]
 }
 hugepages() {
 	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 32 ]
@@ -45,8 +48,8 @@ ktap_check "src VFs online" vfs_online "$HMLM_SRC_PF"
 ktap_check "dst VFs online" vfs_online "$HMLM_DST_PF"
 ktap_check "src VFs have their queues" vf_resources "$HMLM_SRC_PF"
 ktap_check "dst VFs have their queues" vf_resources "$HMLM_DST_PF"
-ktap_check "src namespaces present" namespaces "$HMLM_SRC_PF"
-ktap_check "dst namespaces present" namespaces "$HMLM_DST_PF"
+ktap_check "src namespaces present with their NSIDs" namespaces "$HMLM_SRC_NS1" "$HMLM_SRC_NS2"
+ktap_check "dst namespaces present with their NSIDs" namespaces "$HMLM_DST_NS1" "$HMLM_DST_NS2"
 ktap_check "hugepages reserved for the polled driver" hugepages
 ktap_check "secondary CNTLIDs are 1 and 2" cntlids_match_vfn "$HMLM_SRC_CNTLIDS"
 ktap_finish
