@@ -6,10 +6,10 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 HOST_RESULT ?= /dev/null
 
-.PHONY: all driver lib tools selftests check host-check demo bench vm-shell \
+.PHONY: all driver lib tools examples selftests check host-check demo bench vm-shell \
 	deps install clean
 
-all: driver lib tools
+all: driver lib tools examples
 
 deps:
 	@scripts/host-deps.sh
@@ -23,6 +23,11 @@ lib:
 
 tools: lib
 	$(MAKE) -C tools/hmlmctl
+
+# The library's examples are built by `make all`, so `make check` proves
+# they still compile against the public header.
+examples: lib
+	$(MAKE) -C lib/examples
 
 selftests: lib
 	$(MAKE) -C selftests
@@ -48,5 +53,6 @@ install: all
 clean:
 	$(MAKE) -C driver clean
 	$(MAKE) -C lib clean
+	$(MAKE) -C lib/examples clean
 	$(MAKE) -C tools/hmlmctl clean
 	$(MAKE) -C selftests clean

@@ -81,6 +81,510 @@ int hmlm_session_fd(const struct hmlm_session *session);
 uint16_t hmlm_session_cntlid(const struct hmlm_session *session);
 uint16_t hmlm_session_nvme_status(const struct hmlm_session *session);
 
+/* --- migration stream --- */
+#include <stddef.h>	/* size_t */
+
+/*
+ * The portable migration stream (Documentation/stream-format.rst): a
+ * versioned sequence of checksummed records written to and read from any fd
+ * (pipes and sockets included; the library never seeks).
+ */
+#define HMLM_STREAM_VERSION_MAJOR	1
+#define HMLM_STREAM_VERSION_MINOR	0
+
+#define HMLM_STREAM_MAX_PAYLOAD	(16U << 20)	/* bytes; larger: -EMSGSIZE */
+#define HMLM_STREAM_CHUNK	(1U << 20)	/* data bytes per record written */
+#define HMLM_STREAM_MAX_NS	1024
+#define HMLM_STREAM_NQN_LEN	256		/* with the NUL */
+#define HMLM_STREAM_SERIAL_LEN	20		/* without the NUL */
+#define HMLM_STREAM_MEM_RANGES	65536		/* ranges per record written */
+
+/* Record types (struct hmlm_stream_record.type) */
+#define HMLM_STREAM_REC_HEADER	1	/* consumed by hmlm_stream_reader_open() */
+#define HMLM_STREAM_REC_DATA	2	/* namespace data, round 0 */
+#define HMLM_STREAM_REC_DIRTY	3	/* dirty namespace data, round >= 1 */
+#define HMLM_STREAM_REC_DEALLOC	4	/* deallocated/zeroed range, no data */
+#define HMLM_STREAM_REC_MEM	5	/* dirty host memory ranges */
+#define HMLM_STREAM_REC_STATE	6	/* controller state */
+#define HMLM_STREAM_REC_ROUND	7	/* progress: a round starts */
+#define HMLM_STREAM_REC_END	8	/* consumed by hmlm_stream_read_record() */
+
+/* Record flags (struct hmlm_stream_record.flags) */
+#define HMLM_STREAM_F_MAY_SKIP	(1U << 0)	/* readers may skip if unknown */
+
+/* struct hmlm_stream_extent.flags for HMLM_STREAM_REC_DEALLOC */
+#define HMLM_STREAM_DEALLOC_ZEROES	(1U << 0)	/* reads return zeroes */
+
+/* struct hmlm_stream_state.flags */
+#define HMLM_STREAM_STATE_NVME		(1U << 0)	/* has an NVMe part */
+#define HMLM_STREAM_STATE_VENDOR	(1U << 1)	/* has a vendor part */
+
+/* struct hmlm_stream_round.flags */
+#define HMLM_STREAM_ROUND_FINAL		(1U << 0)	/* stop-and-copy round */
+
+/* hmlm_stream_reader_open() flags */
+#define HMLM_STREAM_READER_STRICT_EOF	(1U << 0)	/* EOF must follow END */
+
+/**
+ * struct hmlm_stream_ns - one namespace of the migrated controller
+ */
+struct hmlm_stream_ns {
+	uint32_t nsid;
+	uint32_t lba_size;	/* bytes: a power of 2, 512 .. 1 MiB */
+	uint64_t nlbas;		/* capacity in logical blocks */
+};
+
+/**
+ * struct hmlm_stream_info - what the stream header says about the source
+ */
+struct hmlm_stream_info {
+	uint16_t version_major;	/* reader: the stream's; writer: ignored */
+	uint16_t version_minor;
+	uint16_t cntlid;	/* the migrated controller's CNTLID */
+	uint16_t rsvd;
+	uint32_t caps;		/* HMLM_CAP_* of the source MMC */
+	char subnqn[HMLM_STREAM_NQN_LEN];	/* NUL-terminated */
+	char serial[HMLM_STREAM_SERIAL_LEN + 1];	/* MMC serial, NUL-terminated */
+	uint32_t num_ns;	/* at most HMLM_STREAM_MAX_NS */
+	const struct hmlm_stream_ns *ns;	/* reader: owned by the reader */
+};
+
+/**
+ * struct hmlm_stream_extent - LBA range (DATA, DIRTY, DEALLOC records)
+ */
+struct hmlm_stream_extent {
+	uint32_t nsid;
+	uint32_t round;		/* DATA: 0; DIRTY: >= 1 */
+	uint64_t slba;
+	uint64_t nlb;		/* number of logical blocks, 1's based */
+	uint32_t flags;		/* DEALLOC: HMLM_STREAM_DEALLOC_* */
+	const void *data;	/* nlb * lba_size bytes; NULL for DEALLOC */
+	uint64_t len;		/* reader: bytes at data */
+};
+
+/**
+ * struct hmlm_stream_state - the controller state (STATE record)
+ *
+ * @data is the Controller State data structure as Get Controller State
+ * returned it: the 48-byte header, the NVMe part, the vendor part.
+ * @nvme_version is the NVMe Controller State version that the source's
+ * CSVI selected (its CNS 20h list value), @uuid the vendor-specific state
+ * UUID its CSUUIDI selected; the target looks both up in its own lists.
+ */
+struct hmlm_stream_state {
+	uint16_t flags;		/* HMLM_STREAM_STATE_* */
+	uint16_t nvme_version;
+	uint8_t uuid[16];
+	const void *data;
+	uint64_t len;
+};
+
+/**
+ * struct hmlm_stream_mem_range - a dirty host memory range
+ */
+struct hmlm_stream_mem_range {
+	uint64_t start;
+	uint64_t len;
+};
+
+/**
+ * struct hmlm_stream_mem - dirty host memory ranges (MEM record)
+ */
+struct hmlm_stream_mem {
+	uint32_t round;
+	uint32_t count;
+	uint64_t granularity;	/* bytes, the tracking granularity */
+	const struct hmlm_stream_mem_range *ranges;
+};
+
+/**
+ * struct hmlm_stream_round - a progress marker (ROUND record)
+ */
+struct hmlm_stream_round {
+	uint32_t round;
+	uint32_t flags;		/* HMLM_STREAM_ROUND_* */
+	uint64_t dirty_bytes;	/* the source's dirty bytes as the round starts */
+};
+
+/**
+ * struct hmlm_stream_record - one verified record, as the reader returns it
+ *
+ * Pointers (extent.data, state.data, mem.ranges) point into the reader and
+ * stay valid until the next hmlm_stream_read_record() or the close.
+ */
+struct hmlm_stream_record {
+	uint16_t type;		/* HMLM_STREAM_REC_* */
+	uint16_t flags;		/* HMLM_STREAM_F_* */
+	uint32_t seq;		/* the record's index in the stream */
+	union {
+		struct hmlm_stream_extent extent;	/* DATA, DIRTY, DEALLOC */
+		struct hmlm_stream_state state;
+		struct hmlm_stream_mem mem;
+		struct hmlm_stream_round round;
+	};
+};
+
+struct hmlm_stream_writer;
+struct hmlm_stream_reader;
+
+uint32_t hmlm_crc32c(uint32_t crc, const void *buf, size_t len);
+
+int hmlm_stream_writer_open(int fd, const struct hmlm_stream_info *info,
+			    unsigned int flags,
+			    struct hmlm_stream_writer **writer);
+int hmlm_stream_write_extent(struct hmlm_stream_writer *writer,
+			     const struct hmlm_stream_extent *ext);
+int hmlm_stream_write_dealloc(struct hmlm_stream_writer *writer,
+			      const struct hmlm_stream_extent *ext);
+int hmlm_stream_write_mem(struct hmlm_stream_writer *writer,
+			  const struct hmlm_stream_mem *mem);
+int hmlm_stream_write_state(struct hmlm_stream_writer *writer,
+			    const struct hmlm_stream_state *state);
+int hmlm_stream_write_round(struct hmlm_stream_writer *writer,
+			    const struct hmlm_stream_round *round);
+int hmlm_stream_writer_finish(struct hmlm_stream_writer *writer);
+uint64_t hmlm_stream_writer_bytes(const struct hmlm_stream_writer *writer);
+void hmlm_stream_writer_close(struct hmlm_stream_writer *writer);
+
+int hmlm_stream_reader_open(int fd, unsigned int flags,
+			    struct hmlm_stream_info *info,
+			    struct hmlm_stream_reader **reader);
+int hmlm_stream_read_record(struct hmlm_stream_reader *reader,
+			    struct hmlm_stream_record *rec);
+uint64_t hmlm_stream_reader_bytes(const struct hmlm_stream_reader *reader);
+void hmlm_stream_reader_close(struct hmlm_stream_reader *reader);
+/* --- end migration stream --- */
+
+/* --- dirty extents --- */
+/*
+ * The dirty-extent set: LBA ranges of one or more namespaces, rounded out
+ * to a per-namespace granularity, merged, kept sorted, bounded in number.
+ */
+#define HMLM_NSID_ALL		0xffffffffU
+
+/**
+ * struct hmlm_extent - one dirty extent, as hmlm_extents_next() gives it
+ */
+struct hmlm_extent {
+	uint32_t nsid;
+	uint32_t rsvd;
+	uint64_t slba;
+	uint64_t nlb;		/* 1's based */
+};
+
+struct hmlm_extents;
+
+int hmlm_extents_new(size_t max_extents, struct hmlm_extents **set);
+void hmlm_extents_free(struct hmlm_extents *set);
+int hmlm_extents_add_ns(struct hmlm_extents *set, uint32_t nsid,
+			uint64_t nlbas, uint32_t lba_size, uint64_t granularity);
+int hmlm_extents_add(struct hmlm_extents *set, uint32_t nsid, uint64_t slba,
+		     uint64_t nlb);
+int hmlm_extents_mark_all(struct hmlm_extents *set, uint32_t nsid);
+int hmlm_extents_remove(struct hmlm_extents *set, uint32_t nsid,
+			uint64_t slba, uint64_t nlb);
+int hmlm_extents_next(const struct hmlm_extents *set, struct hmlm_extent *ext);
+size_t hmlm_extents_count(const struct hmlm_extents *set);
+uint64_t hmlm_extents_bytes(const struct hmlm_extents *set, uint32_t nsid);
+uint64_t hmlm_extents_granularity(const struct hmlm_extents *set,
+				  uint32_t nsid);
+/* --- end dirty extents --- */
+
+/* --- migration --- */
+/*
+ * Session operations, the migration-queue reader, the allocated-LBA
+ * iterator, memory tracking and the migration orchestrator
+ * (Documentation/libhmlm.rst, "Migrating a controller").
+ */
+int hmlm_session_caps(struct hmlm_session *session, struct hmlm_caps *caps);
+
+/* hmlm_suspend() flags */
+#define HMLM_SUSPEND_NOTIFY	(1U << 0)	/* Suspend Notification only */
+#define HMLM_SUSPEND_DUDMQ	(1U << 1)	/* delete the migration queue */
+#define HMLM_SUSPEND_KEEP	(1U << 2)	/* stay suspended after close */
+
+int hmlm_suspend(struct hmlm_session *session, unsigned int flags,
+		 unsigned int timeout_ms);
+int hmlm_resume(struct hmlm_session *session);
+
+/* struct hmlm_state.flags and struct hmlm_state_fmt.flags */
+#define HMLM_STATE_NVME		(1U << 0)	/* NVMe part, @nvme_version */
+#define HMLM_STATE_VENDOR	(1U << 1)	/* vendor part, @uuid */
+#define HMLM_STATE_CONSISTENT	(1U << 2)	/* suspended throughout (CSUP) */
+
+/**
+ * struct hmlm_state_fmt - which controller state format to read
+ * @flags: HMLM_STATE_NVME and/or HMLM_STATE_VENDOR.
+ * @nvme_version: The NVMe Controller State version (a CNS 20h value).
+ * @uuid: The vendor-specific state UUID.
+ */
+struct hmlm_state_fmt {
+	uint32_t flags;
+	uint16_t nvme_version;
+	uint8_t uuid[16];
+};
+
+/**
+ * struct hmlm_state - a controller state image (hmlm_state_get())
+ * @flags: HMLM_STATE_*: the parts the image holds.
+ * @nvme_version: Version of the NVMe part (the value, not the index).
+ * @uuid: UUID of the vendor part.
+ * @data: The Controller State data structure (header, NVMe part, vendor
+ *	part); malloc()ed by hmlm_state_get(), freed by hmlm_state_free().
+ * @len: Bytes at @data.
+ */
+struct hmlm_state {
+	uint32_t flags;
+	uint16_t nvme_version;
+	uint8_t uuid[16];
+	void *data;
+	uint64_t len;
+};
+
+int hmlm_state_get(struct hmlm_session *session,
+		   const struct hmlm_state_fmt *fmt, struct hmlm_state *state);
+int hmlm_state_set(struct hmlm_session *session,
+		   const struct hmlm_state *state);
+void hmlm_state_free(struct hmlm_state *state);
+int hmlm_state_fmt_common(const struct hmlm_caps *src,
+			  const struct hmlm_caps *dst,
+			  struct hmlm_state_fmt *fmt);
+
+/* The migration queue (user data changes log) */
+#define HMLM_LOG_NONBLOCK	(1U << 0)	/* hmlm_log_start(): O_NONBLOCK fd */
+#define HMLM_LOG_PRP_LIST	(1U << 1)	/* force a PRP-list queue */
+#define HMLM_LOG_DEFAULT_ENTRIES 4096
+
+/* struct hmlm_log_rec.kind */
+#define HMLM_LOG_REC_RANGE	0	/* @slba, @nlb of @nsid changed */
+#define HMLM_LOG_REC_NS		1	/* every LBA of @nsid changed */
+#define HMLM_LOG_REC_NONE	2	/* a marker only */
+/* struct hmlm_log_rec.marker */
+#define HMLM_LOG_MARK_NONE	0
+#define HMLM_LOG_MARK_FIRST	1
+#define HMLM_LOG_MARK_STOPPED	2
+#define HMLM_LOG_MARK_SUSPENDED	3
+#define HMLM_LOG_MARK_FULL	7
+/* struct hmlm_log_rec.flags */
+#define HMLM_LOG_REC_DEALLOC	(1U << 0)
+
+/* hmlm_log_markers() bits */
+#define HMLM_LOG_SEEN_FIRST	(1U << 0)
+#define HMLM_LOG_SEEN_STOPPED	(1U << 1)
+#define HMLM_LOG_SEEN_SUSPENDED	(1U << 2)
+#define HMLM_LOG_SEEN_FULL	(1U << 3)	/* changes lost: recopy all */
+#define HMLM_LOG_SEEN_EOF	(1U << 4)	/* the log ended */
+
+/**
+ * struct hmlm_log_rec - one migration queue entry, decoded
+ */
+struct hmlm_log_rec {
+	uint32_t nsid;
+	uint8_t kind;		/* HMLM_LOG_REC_* */
+	uint8_t marker;		/* HMLM_LOG_MARK_* */
+	uint8_t flags;		/* HMLM_LOG_REC_DEALLOC */
+	uint8_t rsvd;
+	uint64_t slba;
+	uint64_t nlb;		/* 1's based */
+	uint64_t seq;
+};
+
+struct hmlm_log;
+
+int hmlm_log_start(struct hmlm_session *session, unsigned int entries,
+		   unsigned int flags, struct hmlm_log **log);
+int hmlm_log_fd(const struct hmlm_log *log);
+int hmlm_log_read(struct hmlm_log *log, struct hmlm_log_rec *recs,
+		  unsigned int max, int timeout_ms);
+int hmlm_log_collect(struct hmlm_log *log, struct hmlm_extents *set,
+		     int timeout_ms);
+unsigned int hmlm_log_markers(const struct hmlm_log *log);
+uint64_t hmlm_log_records(const struct hmlm_log *log);
+int hmlm_log_stop(struct hmlm_log *log);
+void hmlm_log_close(struct hmlm_log *log);
+
+/* Allocated LBAs (Get LBA Status, ATYPE 02h) */
+struct hmlm_lba_range {
+	uint64_t slba;
+	uint64_t nlb;		/* 1's based */
+};
+
+struct hmlm_alloc_iter;
+
+int hmlm_alloc_iter_new(struct hmlm_session *session, uint32_t nsid,
+			uint64_t slba, struct hmlm_alloc_iter **iter);
+int hmlm_alloc_iter_next(struct hmlm_alloc_iter *iter,
+			 struct hmlm_lba_range *range);
+void hmlm_alloc_iter_free(struct hmlm_alloc_iter *iter);
+
+/* Host memory tracking */
+/**
+ * struct hmlm_mem_range - a host memory range, in bytes
+ * @addr: Start (the migratable controller's DMA address).
+ * @len: Length in bytes.
+ */
+struct hmlm_mem_range {
+	uint64_t addr;
+	uint64_t len;
+};
+
+/**
+ * struct hmlm_mem_limits - what the device can track (Not Enough Resources)
+ * @min_gran: The lowest granularity (2^n * 4 KiB) it can track the ranges at.
+ * @max_ranges: How many ranges it can track at the requested granularity.
+ */
+struct hmlm_mem_limits {
+	uint8_t min_gran;
+	uint32_t max_ranges;
+};
+
+/* hmlm_mem_track_recv() *attrs */
+#define HMLM_MEM_MORE		(1U << 0)	/* MTR: more to report */
+#define HMLM_MEM_SUSPENDED	(1U << 1)	/* SUSP: controller suspended */
+
+int hmlm_mem_track_start(struct hmlm_session *session,
+			 const struct hmlm_mem_range *ranges,
+			 unsigned int nr_ranges, uint8_t gran,
+			 struct hmlm_mem_limits *limits);
+int hmlm_mem_track_recv(struct hmlm_session *session,
+			struct hmlm_mem_range *ranges, unsigned int max,
+			unsigned int *attrs);
+int hmlm_mem_track_stop(struct hmlm_session *session);
+
+/* The orchestrator */
+enum hmlm_phase {
+	HMLM_PHASE_PRECOPY,	/* copying the allocated LBAs */
+	HMLM_PHASE_ROUND,	/* a round over the dirty extents starts */
+	HMLM_PHASE_SUSPENDED,	/* the source is suspended; state not read */
+	HMLM_PHASE_STOPCOPY,	/* copying the last dirty extents */
+	HMLM_PHASE_STATE,	/* controller state read; no cancel after */
+	HMLM_PHASE_RESUMED,	/* the target runs */
+	HMLM_PHASE_DONE,
+};
+
+/**
+ * struct hmlm_progress - what hmlm_migrate() tells its progress callback
+ */
+struct hmlm_progress {
+	enum hmlm_phase phase;
+	unsigned int round;	/* 0: pre-copy; 1..: dirty rounds */
+	uint64_t bytes_done;	/* namespace bytes copied so far */
+	uint64_t bytes_total;	/* allocated bytes plus dirty bytes known */
+	uint64_t dirty_bytes;	/* dirty bytes as the round starts */
+};
+
+/* Non-zero cancels (ignored from HMLM_PHASE_STATE on). */
+typedef int (*hmlm_progress_fn)(const struct hmlm_progress *p, void *arg);
+/* Dirty host memory ranges as the device reports them; non-zero fails. */
+typedef int (*hmlm_mem_fn)(const struct hmlm_mem_range *ranges,
+			   unsigned int nr, void *arg);
+
+/**
+ * struct hmlm_ns_map - one namespace to move
+ * @src_nsid: NSID on the source subsystem (what the migration queue names).
+ * @dst_nsid: NSID on the target subsystem.
+ * @src_bdev: Block device of the source namespace (read with O_DIRECT).
+ * @dst_bdev: Block device of the target namespace (written with O_DIRECT).
+ */
+struct hmlm_ns_map {
+	uint32_t src_nsid, dst_nsid;
+	const char *src_bdev, *dst_bdev;
+};
+
+/* struct hmlm_migrate_params.flags */
+#define HMLM_MIGRATE_NO_ALLOC	(1U << 0)	/* pre-copy whole namespaces */
+#define HMLM_MIGRATE_NO_RESUME	(1U << 1)	/* leave the target suspended */
+
+#define HMLM_MIGRATE_MAX_ROUNDS	16
+
+/**
+ * struct hmlm_migrate_params - how to migrate
+ * @size: sizeof(struct hmlm_migrate_params).
+ * @flags: HMLM_MIGRATE_*.
+ * @max_rounds: Dirty rounds at most (0: 8; capped at 16).
+ * @converge_bytes: Stop the rounds when fewer dirty bytes remain (0: 1 MiB).
+ * @downtime_budget_us: Stop-and-copy budget; 0: none. Exceeding it is
+ *	reported, not an error.
+ * @log_entries: Migration queue slots (0: HMLM_LOG_DEFAULT_ENTRIES).
+ * @progress: Called at every phase and after each copied chunk; may be NULL.
+ * @progress_arg: Its argument.
+ * @mem_ranges: Host memory ranges to track (NULL: no memory tracking).
+ * @nr_mem_ranges: How many.
+ * @mem_gran: Tracking granularity, 2^n * 4 KiB.
+ * @mem_dirty: Receives the dirty memory ranges (may be NULL).
+ * @mem_arg: Its argument.
+ */
+struct hmlm_migrate_params {
+	uint32_t size;
+	uint32_t flags;
+	unsigned int max_rounds;
+	uint64_t converge_bytes;
+	uint64_t downtime_budget_us;
+	unsigned int log_entries;
+	hmlm_progress_fn progress;
+	void *progress_arg;
+	const struct hmlm_mem_range *mem_ranges;
+	unsigned int nr_mem_ranges;
+	uint8_t mem_gran;
+	hmlm_mem_fn mem_dirty;
+	void *mem_arg;
+};
+
+/* struct hmlm_migrate_report.flags */
+#define HMLM_REPORT_BUDGET_EXCEEDED	(1U << 0)	/* stop-and-copy too long */
+#define HMLM_REPORT_CONVERGED		(1U << 1)	/* under converge_bytes */
+#define HMLM_REPORT_NO_PROGRESS		(1U << 2)	/* dirty bytes grew */
+#define HMLM_REPORT_MAX_ROUNDS		(1U << 3)	/* max_rounds reached */
+#define HMLM_REPORT_NO_ALLOC		(1U << 4)	/* allocated LBAs unknown */
+#define HMLM_REPORT_SOURCE_RESUMED	(1U << 5)	/* cancel path taken */
+
+/**
+ * struct hmlm_migrate_report - what a migration did
+ * @flags: HMLM_REPORT_*.
+ * @rounds: Dirty rounds run (the stop-and-copy is not counted).
+ * @round_bytes: Bytes copied in round n + 1 (round 0 is the pre-copy).
+ * @allocated_bytes: Allocated bytes of the namespaces at the start.
+ * @bytes_copied: Namespace bytes copied in all.
+ * @bytes_rewritten: Of them, bytes copied more than once (dirty rounds).
+ * @stopcopy_bytes: Bytes copied while the source was suspended.
+ * @dirty_extents: Dirty extents copied in all rounds.
+ * @log_records: Migration queue records read.
+ * @queue_full_events: How often the queue overflowed (all recopied).
+ * @downtime_ns: From the Suspend of the source to the target's Resume.
+ * @suspend_to_resume_ns: From the Suspend completing to the Resume
+ *	completing (the controller was not running).
+ * @stopcopy_ns: The stop-and-copy alone.
+ * @mem_ranges_reported: Dirty memory ranges the device reported.
+ * @state_bytes: Size of the controller state.
+ * @stream_bytes: Bytes written or read through the stream (out/in).
+ * @nvme_status: The NVMe status of the failing command, with -EIO.
+ */
+struct hmlm_migrate_report {
+	uint32_t flags;
+	unsigned int rounds;
+	uint64_t round_bytes[HMLM_MIGRATE_MAX_ROUNDS + 1];
+	uint64_t allocated_bytes, bytes_copied, bytes_rewritten, stopcopy_bytes;
+	uint64_t dirty_extents, log_records, queue_full_events;
+	uint64_t downtime_ns, suspend_to_resume_ns, stopcopy_ns;
+	uint64_t mem_ranges_reported;
+	uint64_t state_bytes, stream_bytes;
+	uint16_t nvme_status;
+};
+
+int hmlm_migrate(struct hmlm_session *src, struct hmlm_session *dst,
+		 const struct hmlm_ns_map *ns, unsigned int nr_ns,
+		 const struct hmlm_migrate_params *params,
+		 struct hmlm_migrate_report *report);
+int hmlm_migrate_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
+		     unsigned int nr_ns, int out_fd,
+		     const struct hmlm_migrate_params *params,
+		     struct hmlm_migrate_report *report);
+int hmlm_migrate_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
+		    unsigned int nr_ns, int in_fd,
+		    const struct hmlm_migrate_params *params,
+		    struct hmlm_migrate_report *report);
+/* --- end migration --- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,8 +14,8 @@
 
 #include "internal.h"
 
-static void caps_from_kernel(struct hmlm_caps *caps,
-			     const struct nvme_hmlm_get_caps *k)
+void hmlm_caps_from_kernel(struct hmlm_caps *caps,
+			   const struct nvme_hmlm_get_caps *k)
 {
 	unsigned int i;
 
@@ -102,7 +102,7 @@ HMLM_EXPORT int hmlm_get_caps(const char *nvme_dev, struct hmlm_caps *caps)
 	}
 	if (ret)
 		return ret;
-	caps_from_kernel(caps, &k);
+	hmlm_caps_from_kernel(caps, &k);
 	return 0;
 }
 

@@ -14,10 +14,14 @@ struct hmlm_session {
 	uint16_t mmc_cntlid;
 	uint16_t vf;
 	uint16_t nvme_status;	/* of the last failed NVMe command */
+	int mmc_fd;		/* the MMC's /dev/nvmeN, for GET_CAPS */
 };
 
 int hmlm_dev_open(void);
 int hmlm_ioctl(int fd, unsigned long cmd, void *arg, uint16_t *nvme_status);
 int hmlm_open_nvme(const char *nvme_dev);
+struct nvme_hmlm_get_caps;
+void hmlm_caps_from_kernel(struct hmlm_caps *caps,
+			   const struct nvme_hmlm_get_caps *k);
 
 #endif

@@ -40,7 +40,7 @@ HMLM_EXPORT int hmlm_session_open(const char *mmc_dev, uint16_t cntlid,
 	ret = hmlm_ioctl(s->fd, NVME_HMLM_BIND, &bind, &s->nvme_status);
 	if (ret)
 		goto close_dev;
-	close(nvme);	/* the session holds its own reference */
+	s->mmc_fd = nvme;	/* kept for hmlm_session_caps() */
 	s->cntlid = cntlid;
 	s->mmc_cntlid = bind.out_mmc_cntlid;
 	s->vf = bind.out_vfn;
@@ -61,6 +61,8 @@ HMLM_EXPORT void hmlm_session_close(struct hmlm_session *session)
 	if (!session)
 		return;
 	close(session->fd);
+	if (session->mmc_fd >= 0)
+		close(session->mmc_fd);
 	free(session);
 }
 

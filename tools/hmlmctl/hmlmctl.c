@@ -10,8 +10,9 @@
 #include <string.h>
 
 #include "hmlm.h"
+#include "hmlmctl.h"
 
-static int json;
+int json;
 
 static void usage(FILE *f)
 {
@@ -20,6 +21,23 @@ static void usage(FILE *f)
 		"  info DEV          live-migration capabilities of the controller DEV (/dev/nvmeN)\n"
 		"  list DEV          the migratable (secondary) controllers of the MMC DEV\n"
 		"  cntlid DEV VF     the CNTLID of a VF of DEV (VF number or PCI address)\n"
+		"  suspend [--notify] [--no-keep] [--timeout MS] MMC CNTLID\n"
+		"                    suspend a migratable controller (it stays suspended)\n"
+		"  resume MMC CNTLID resume it\n"
+		"  state save MMC CNTLID FILE   save its controller state (FILE - : stdout)\n"
+		"  state load MMC CNTLID FILE   load a saved state into it (suspended)\n"
+		"  track [--count N] [--timeout MS] [--entries N] [--extents NSID] MMC CNTLID\n"
+		"                    log its user data changes until Ctrl-C, N records or MS;\n"
+		"                    --extents: print the coalesced dirty extents of NSID\n"
+		"  migrate [MOPTS] SRC_MMC SRC_CNTLID DST_MMC DST_CNTLID\n"
+		"                    migrate a controller and its namespaces on this host\n"
+		"  migrate-out [MOPTS] SRC_MMC SRC_CNTLID   ... as a stream on stdout\n"
+		"  migrate-in [MOPTS] DST_MMC DST_CNTLID    ... from a stream on stdin\n"
+		"MOPTS:\n"
+		"  --ns NSID[:BDEV][=NSID[:BDEV]]  a namespace to move (repeatable; default 1,\n"
+		"                    disks found in sysfs); migrate-in maps the source NSID\n"
+		"  --max-rounds N  --converge BYTES  --budget-us US  --log-entries N\n"
+		"  --no-alloc (copy whole namespaces)  --no-resume  --progress\n"
 		"options:\n"
 		"  -j, --json        machine-readable output\n"
 		"  -h, --help        this text\n");
@@ -181,6 +199,23 @@ int main(int argc, char **argv)
 		return cmd_list(argv[0]);
 	if (!strcmp(cmd, "cntlid") && argc == 2)
 		return cmd_cntlid(argv[0], argv[1]);
+	c = -1;
+	if (!strcmp(cmd, "suspend"))
+		c = cmd_suspend(argc + 1, argv - 1);
+	else if (!strcmp(cmd, "resume"))
+		c = cmd_resume(argc, argv);
+	else if (!strcmp(cmd, "state"))
+		c = cmd_state(argc, argv);
+	else if (!strcmp(cmd, "track"))
+		c = cmd_track(argc + 1, argv - 1);
+	else if (!strcmp(cmd, "migrate"))
+		c = cmd_migrate(argc + 1, argv - 1, 0);
+	else if (!strcmp(cmd, "migrate-out"))
+		c = cmd_migrate(argc + 1, argv - 1, -1);
+	else if (!strcmp(cmd, "migrate-in"))
+		c = cmd_migrate(argc + 1, argv - 1, 1);
+	if (c >= 0 && c != 2)
+		return c;
 	fprintf(stderr, "hmlmctl: unknown command or wrong arguments: %s\n", cmd);
 	usage(stderr);
 	return 2;

@@ -1,0 +1,1162 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The migration orchestrator: logging, pre-copy of the allocated LBAs,
+ * dirty rounds until the convergence rule, Suspend, the last drain, the
+ * stop-and-copy, the controller state, the target's Resume. One engine
+ * serves hmlm_migrate() (data written to the target's block devices) and
+ * hmlm_migrate_out() (data written to a migration stream);
+ * hmlm_migrate_in() replays a stream on the target.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/nvme_hmlm.h>
+
+#include "internal.h"
+#include "migrate_int.h"
+
+#define DEFAULT_ROUNDS		8
+#define DEFAULT_CONVERGE	(1ULL << 20)
+#define DIRTY_MAX_EXTENTS	65536
+#define ALLOC_MAX_EXTENTS	(1U << 18)
+#define DIRTY_GRAN_BYTES	4096
+#define DRAIN_TIMEOUT_MS	30000
+#define MEM_BATCH		1024
+#define MEM_MAX_RECVS		100000
+
+struct mig_ns {
+	const struct hmlm_ns_map *map;
+	struct hmlm_bdev src;
+	struct hmlm_bdev dst;	/* hmlm_migrate() only */
+};
+
+struct mig {
+	struct hmlm_session *src, *dst;
+	struct hmlm_stream_writer *w;	/* hmlm_migrate_out() only */
+	struct mig_ns *ns;
+	unsigned int nr_ns;
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report *r;
+	struct hmlm_extents *dirty;
+	struct hmlm_log *log;
+	struct hmlm_progress prog;
+	void *buf;
+	int mem_tracking;
+	int need_full;		/* the queue overflowed: copy everything again */
+	int cancel_ok;		/* the progress callback may still cancel */
+	unsigned int round;	/* the round being copied */
+	uint64_t *round_bytes;	/* where the current round counts */
+};
+
+/* ------------------------------------------------------------------ */
+
+static int progress(struct mig *m, enum hmlm_phase phase)
+{
+	int ret;
+
+	m->prog.phase = phase;
+	m->prog.round = m->round;
+	if (!m->p.progress)
+		return 0;
+	ret = m->p.progress(&m->prog, m->p.progress_arg);
+	return ret && m->cancel_ok ? -ECANCELED : 0;
+}
+
+static void params_defaults(struct hmlm_migrate_params *out,
+			    const struct hmlm_migrate_params *in)
+{
+	memset(out, 0, sizeof(*out));
+	if (in) {
+		size_t n = in->size && in->size < sizeof(*out) ?
+			   in->size : sizeof(*out);
+
+		memcpy(out, in, n);
+	}
+	out->size = sizeof(*out);
+	if (!out->max_rounds)
+		out->max_rounds = DEFAULT_ROUNDS;
+	if (out->max_rounds > HMLM_MIGRATE_MAX_ROUNDS)
+		out->max_rounds = HMLM_MIGRATE_MAX_ROUNDS;
+	if (!out->converge_bytes)
+		out->converge_bytes = DEFAULT_CONVERGE;
+	if (!out->log_entries)
+		out->log_entries = HMLM_LOG_DEFAULT_ENTRIES;
+}
+
+static struct mig_ns *ns_by_src(struct mig *m, uint32_t nsid)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_ns; i++)
+		if (m->ns[i].map->src_nsid == nsid)
+			return &m->ns[i];
+	return NULL;
+}
+
+static int check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns)
+{
+	unsigned int i, j;
+
+	if (!ns || !nr_ns || nr_ns > HMLM_STREAM_MAX_NS)
+		return -EINVAL;
+	for (i = 0; i < nr_ns; i++) {
+		if (!ns[i].src_nsid || ns[i].src_nsid == HMLM_NSID_ALL ||
+		    !ns[i].dst_nsid || ns[i].dst_nsid == HMLM_NSID_ALL)
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (ns[j].src_nsid == ns[i].src_nsid ||
+			    ns[j].dst_nsid == ns[i].dst_nsid)
+				return -EINVAL;
+	}
+	return 0;
+}
+
+static void mig_free(struct mig *m)
+{
+	unsigned int i;
+
+	if (m->ns)
+		for (i = 0; i < m->nr_ns; i++) {
+			hmlm_bdev_close(&m->ns[i].src);
+			hmlm_bdev_close(&m->ns[i].dst);
+		}
+	free(m->ns);
+	hmlm_log_close(m->log);
+	m->log = NULL;
+	hmlm_extents_free(m->dirty);
+	free(m->buf);
+}
+
+/* Opens the block devices and the dirty set. @local: the targets too. */
+static int mig_setup(struct mig *m, const struct hmlm_ns_map *map,
+		     unsigned int nr_ns, int local)
+{
+	unsigned int i;
+	int ret;
+
+	m->nr_ns = nr_ns;
+	m->ns = calloc(nr_ns, sizeof(*m->ns));
+	m->buf = hmlm_buf_alloc(HMLM_COPY_BUF);
+	if (!m->ns || !m->buf)
+		return -ENOMEM;
+	for (i = 0; i < nr_ns; i++) {
+		m->ns[i].src.fd = -1;
+		m->ns[i].dst.fd = -1;
+	}
+	ret = hmlm_extents_new(DIRTY_MAX_EXTENTS, &m->dirty);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr_ns; i++) {
+		struct mig_ns *n = &m->ns[i];
+		uint64_t gran;
+
+		n->map = &map[i];
+		ret = hmlm_bdev_open(map[i].src_bdev, 0, &n->src);
+		if (ret)
+			return ret;
+		if (n->src.lba_size > HMLM_COPY_BUF)
+			return -EINVAL;
+		ret = hmlm_bdev_check(&n->src, m->src->mmc_fd, map[i].src_nsid);
+		if (ret)
+			return ret;
+		if (local) {
+			ret = hmlm_bdev_open(map[i].dst_bdev, 1, &n->dst);
+			if (ret)
+				return ret;
+			ret = hmlm_bdev_check(&n->dst, m->dst->mmc_fd,
+					      map[i].dst_nsid);
+			if (ret)
+				return ret;
+			if (n->dst.lba_size != n->src.lba_size)
+				return -EINVAL;
+			if (n->dst.nlbas < n->src.nlbas)
+				return -ENOSPC;
+		}
+		gran = DIRTY_GRAN_BYTES / n->src.lba_size;
+		ret = hmlm_extents_add_ns(m->dirty, map[i].src_nsid,
+					  n->src.nlbas, n->src.lba_size,
+					  gran ? gran : 1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Moving data: to the target's block device or to the stream. */
+
+static int put_data(struct mig *m, struct mig_ns *n, uint64_t slba,
+		    uint64_t nlb)
+{
+	if (m->w) {
+		struct hmlm_stream_extent e = {
+			.nsid = n->map->src_nsid, .round = m->round,
+			.slba = slba, .nlb = nlb, .data = m->buf,
+		};
+
+		return hmlm_stream_write_extent(m->w, &e);
+	}
+	return hmlm_bdev_write(&n->dst, slba, nlb, m->buf);
+}
+
+static int put_zero(struct mig *m, struct mig_ns *n, uint64_t slba,
+		    uint64_t nlb)
+{
+	if (m->w) {
+		struct hmlm_stream_extent e = {
+			.nsid = n->map->src_nsid, .round = m->round,
+			.slba = slba, .nlb = nlb,
+			.flags = HMLM_STREAM_DEALLOC_ZEROES,
+		};
+
+		return hmlm_stream_write_dealloc(m->w, &e);
+	}
+	return hmlm_bdev_zero(&n->dst, slba, nlb);
+}
+
+static int poll_log(struct mig *m);
+
+static int copy_range(struct mig *m, struct mig_ns *n, uint64_t slba,
+		      uint64_t nlb)
+{
+	uint64_t chunk = HMLM_COPY_BUF / n->src.lba_size;
+	int ret;
+
+	while (nlb) {
+		uint64_t c = nlb < chunk ? nlb : chunk;
+		uint64_t bytes = c * n->src.lba_size;
+
+		ret = hmlm_bdev_read(&n->src, slba, c, m->buf);
+		if (!ret)
+			ret = put_data(m, n, slba, c);
+		if (ret)
+			return ret;
+		m->r->bytes_copied += bytes;
+		if (m->round)
+			m->r->bytes_rewritten += bytes;
+		*m->round_bytes += bytes;
+		m->prog.bytes_done += bytes;
+		if (m->prog.bytes_total < m->prog.bytes_done)
+			m->prog.bytes_total = m->prog.bytes_done;
+		ret = progress(m, m->prog.phase);
+		if (!ret)
+			ret = poll_log(m);	/* keep the queue from filling */
+		if (ret)
+			return ret;
+		slba += c;
+		nlb -= c;
+	}
+	return 0;
+}
+
+/*
+ * The allocated LBAs of @n into @alloc (granularity 1). Without the
+ * device's help (no RALBAS, or HMLM_MIGRATE_NO_ALLOC) the whole namespace.
+ */
+static int alloc_ranges(struct mig *m, struct mig_ns *n,
+			struct hmlm_extents *alloc)
+{
+	struct hmlm_alloc_iter *it;
+	struct hmlm_lba_range r;
+	uint32_t nsid = n->map->src_nsid;
+	int ret;
+
+	ret = hmlm_extents_add_ns(alloc, nsid, n->src.nlbas, n->src.lba_size, 1);
+	if (ret)
+		return ret;
+	if (m->p.flags & HMLM_MIGRATE_NO_ALLOC)
+		goto whole;
+	ret = hmlm_alloc_iter_new(m->src, nsid, 0, &it);
+	if (ret)
+		return ret;
+	while ((ret = hmlm_alloc_iter_next(it, &r)) > 0) {
+		if (r.slba >= n->src.nlbas)
+			break;
+		if (r.nlb > n->src.nlbas - r.slba)
+			r.nlb = n->src.nlbas - r.slba;
+		ret = hmlm_extents_add(alloc, nsid, r.slba, r.nlb);
+		if (ret)
+			break;
+	}
+	hmlm_alloc_iter_free(it);
+	if (ret == -EIO || ret == -EOPNOTSUPP) {
+		/* the device cannot tell: every LBA may hold data */
+		m->r->flags |= HMLM_REPORT_NO_ALLOC;
+		goto whole;
+	}
+	return ret;
+whole:
+	return hmlm_extents_mark_all(alloc, nsid);
+}
+
+/*
+ * A full pass: every allocated range copied, every gap between them
+ * zeroed on the target. The pre-copy, and the recopy after a full queue.
+ */
+static int full_pass(struct mig *m)
+{
+	struct hmlm_extents *alloc;
+	struct hmlm_extent e;
+	unsigned int i;
+	int ret;
+
+	ret = hmlm_extents_new(ALLOC_MAX_EXTENTS, &alloc);
+	if (ret)
+		return ret;
+	for (i = 0; i < m->nr_ns && !ret; i++)
+		ret = alloc_ranges(m, &m->ns[i], alloc);
+	if (ret)
+		goto out;
+	if (!m->r->allocated_bytes)
+		m->r->allocated_bytes = hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
+	m->prog.bytes_total += hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
+	ret = progress(m, m->prog.phase);
+	for (i = 0; i < m->nr_ns && !ret; i++) {
+		struct mig_ns *n = &m->ns[i];
+		uint64_t pos = 0;
+
+		memset(&e, 0, sizeof(e));
+		e.nsid = n->map->src_nsid;
+		while (!ret && hmlm_extents_next(alloc, &e) > 0 &&
+		       e.nsid == n->map->src_nsid) {
+			if (e.slba > pos)
+				ret = put_zero(m, n, pos, e.slba - pos);
+			if (!ret)
+				ret = copy_range(m, n, e.slba, e.nlb);
+			pos = e.slba + e.nlb;
+		}
+		if (!ret && pos < n->src.nlbas)
+			ret = put_zero(m, n, pos, n->src.nlbas - pos);
+	}
+out:
+	hmlm_extents_free(alloc);
+	return ret;
+}
+
+/* Copies every dirty extent and takes it out of the set. */
+static int copy_dirty(struct mig *m)
+{
+	struct hmlm_extent *snap;
+	size_t cnt = hmlm_extents_count(m->dirty), k = 0, i;
+	int ret = 0;
+
+	if (!cnt)
+		return 0;
+	snap = calloc(cnt, sizeof(*snap));
+	if (!snap)
+		return -ENOMEM;
+	{
+		struct hmlm_extent e = { 0 };
+
+		while (k < cnt && hmlm_extents_next(m->dirty, &e) > 0)
+			snap[k++] = e;
+	}
+	for (i = 0; i < k && !ret; i++) {
+		struct mig_ns *n = ns_by_src(m, snap[i].nsid);
+
+		if (!n)
+			continue;
+		/*
+		 * Out of the set first: a change logged while the copy runs
+		 * (the log is read between chunks) puts it back.
+		 */
+		ret = hmlm_extents_remove(m->dirty, snap[i].nsid, snap[i].slba,
+					  snap[i].nlb);
+		if (!ret)
+			ret = copy_range(m, n, snap[i].slba, snap[i].nlb);
+		m->r->dirty_extents++;
+	}
+	free(snap);
+	return ret;
+}
+
+/* Empties the dirty set (a full pass follows). */
+static int dirty_clear(struct mig *m)
+{
+	struct hmlm_extent e = { 0 };
+	int ret;
+
+	while (hmlm_extents_next(m->dirty, &e) > 0) {
+		ret = hmlm_extents_remove(m->dirty, e.nsid, e.slba, e.nlb);
+		if (ret)
+			return ret;
+		memset(&e, 0, sizeof(e));
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The migration queue and memory tracking while the source runs. */
+
+static int log_restart(struct mig *m)
+{
+	if (m->log)
+		m->r->log_records += hmlm_log_records(m->log);
+	hmlm_log_close(m->log);
+	m->log = NULL;
+	return hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
+}
+
+/*
+ * Reads what the queue holds into the dirty set, without waiting; called
+ * between rounds and after every copied chunk. A full queue lost changes:
+ * logging restarts at once and the next round boundary copies everything
+ * allocated again (need_full).
+ */
+static int poll_log(struct mig *m)
+{
+	int ret;
+
+	if (!m->log)
+		return 0;
+	ret = hmlm_log_collect(m->log, m->dirty, 0);
+	if (ret < 0)
+		return ret;
+	if (!(hmlm_log_markers(m->log) & HMLM_LOG_SEEN_FULL))
+		return 0;
+	m->r->queue_full_events++;
+	m->need_full = 1;
+	return log_restart(m);
+}
+
+static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
+		      unsigned int n)
+{
+	int ret;
+
+	if (!n)
+		return 0;
+	m->r->mem_ranges_reported += n;
+	if (m->w) {
+		struct hmlm_stream_mem_range *sr = calloc(n, sizeof(*sr));
+		struct hmlm_stream_mem mem = {
+			.round = m->round, .count = n,
+			.granularity = 4096ULL << m->p.mem_gran,
+		};
+		unsigned int i;
+
+		if (!sr)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			sr[i].start = r[i].addr;
+			sr[i].len = r[i].len;
+		}
+		mem.ranges = sr;
+		ret = hmlm_stream_write_mem(m->w, &mem);
+		free(sr);
+		if (ret)
+			return ret;
+	}
+	if (m->p.mem_dirty && m->p.mem_dirty(r, n, m->p.mem_arg))
+		return -ECANCELED;
+	return 0;
+}
+
+/* Track Receive until nothing more; @final: until SUSP=1 and MTR=0. */
+static int mem_drain(struct mig *m, int final)
+{
+	struct hmlm_mem_range *r;
+	unsigned int attrs, i;
+	int n, ret = 0;
+
+	if (!m->mem_tracking)
+		return 0;
+	r = calloc(MEM_BATCH, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < MEM_MAX_RECVS; i++) {
+		n = hmlm_mem_track_recv(m->src, r, MEM_BATCH, &attrs);
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		ret = mem_report(m, r, (unsigned int)n);
+		if (ret)
+			break;
+		if (attrs & HMLM_MEM_MORE)
+			continue;
+		if (!final || (attrs & HMLM_MEM_SUSPENDED))
+			break;
+	}
+	if (i == MEM_MAX_RECVS)
+		ret = -EPROTO;
+	free(r);
+	return ret;
+}
+
+static void mem_stop(struct mig *m)
+{
+	if (m->mem_tracking)
+		hmlm_mem_track_stop(m->src);
+	m->mem_tracking = 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int write_round(struct mig *m, uint32_t flags, uint64_t dirty)
+{
+	struct hmlm_stream_round rr = {
+		.round = m->round, .flags = flags, .dirty_bytes = dirty,
+	};
+
+	return m->w ? hmlm_stream_write_round(m->w, &rr) : 0;
+}
+
+/* Logging, tracking, pre-copy and the rounds: the source keeps running. */
+static int run_live(struct mig *m)
+{
+	uint64_t dirty, prev = UINT64_MAX;
+	int ret;
+
+	m->cancel_ok = 1;
+	if (m->p.mem_ranges && m->p.nr_mem_ranges) {
+		struct hmlm_mem_limits lim;
+
+		ret = hmlm_mem_track_start(m->src, m->p.mem_ranges,
+					   m->p.nr_mem_ranges, m->p.mem_gran,
+					   &lim);
+		if (ret)
+			return ret;
+		m->mem_tracking = 1;
+	}
+	ret = hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
+	if (ret)
+		return ret;
+
+	m->round = 0;
+	m->round_bytes = &m->r->round_bytes[0];
+	ret = progress(m, HMLM_PHASE_PRECOPY);
+	if (!ret)
+		ret = full_pass(m);
+	if (ret)
+		return ret;
+
+	for (;;) {
+		ret = poll_log(m);
+		if (!ret)
+			ret = mem_drain(m, 0);
+		if (ret)
+			return ret;
+		if (m->need_full) {
+			/* a full queue: a round that copies everything again */
+			if (m->round >= m->p.max_rounds) {
+				m->r->flags |= HMLM_REPORT_MAX_ROUNDS;
+				break;	/* the stop-and-copy does it */
+			}
+			m->need_full = 0;
+			m->round++;
+			m->r->rounds = m->round;
+			m->round_bytes = &m->r->round_bytes[m->round];
+			ret = write_round(m, 0, hmlm_extents_bytes(m->dirty,
+								   HMLM_NSID_ALL));
+			if (!ret)
+				ret = progress(m, HMLM_PHASE_ROUND);
+			if (!ret)
+				ret = dirty_clear(m);
+			if (!ret)
+				ret = full_pass(m);
+			if (ret)
+				return ret;
+			prev = UINT64_MAX;
+			continue;
+		}
+		dirty = hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL);
+		if (dirty <= m->p.converge_bytes) {
+			m->r->flags |= HMLM_REPORT_CONVERGED;
+			break;
+		}
+		if (m->round >= m->p.max_rounds) {
+			m->r->flags |= HMLM_REPORT_MAX_ROUNDS;
+			break;
+		}
+		if (m->round && dirty >= prev) {
+			m->r->flags |= HMLM_REPORT_NO_PROGRESS;
+			break;
+		}
+		prev = dirty;
+		m->round++;
+		m->r->rounds = m->round;
+		m->round_bytes = &m->r->round_bytes[m->round];
+		m->prog.dirty_bytes = dirty;
+		m->prog.bytes_total += dirty;
+		ret = write_round(m, 0, dirty);
+		if (!ret)
+			ret = progress(m, HMLM_PHASE_ROUND);
+		if (!ret)
+			ret = copy_dirty(m);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Suspend (DUDMQ), the SUSPENDED callback, the drain to the "suspended"
+ * marker, the last memory report and the stop-and-copy.
+ */
+static int run_suspended(struct mig *m, uint64_t *t_suspended)
+{
+	uint64_t t0, dirty;
+	unsigned int markers;
+	int ret;
+
+	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, 0);
+	if (ret)
+		return ret;
+	*t_suspended = hmlm_now_ns();
+	ret = progress(m, HMLM_PHASE_SUSPENDED);
+	if (ret)
+		return ret;
+	/* the device posts "suspended" and deletes the queue: read to EOF */
+	for (;;) {
+		ret = hmlm_log_collect(m->log, m->dirty, DRAIN_TIMEOUT_MS);
+		if (ret < 0)
+			return ret;
+		markers = hmlm_log_markers(m->log);
+		if (markers & HMLM_LOG_SEEN_EOF)
+			break;
+		if (!ret)
+			return -ETIMEDOUT;
+	}
+	m->r->log_records += hmlm_log_records(m->log);
+	hmlm_log_close(m->log);
+	m->log = NULL;
+	/*
+	 * Tracking of a suspended controller cannot be stopped (Controller
+	 * Suspended): the cancel path stops it after the Resume.
+	 */
+	ret = mem_drain(m, 1);
+	if (ret)
+		return ret;
+
+	t0 = hmlm_now_ns();
+	m->round++;
+	m->round_bytes = &m->r->stopcopy_bytes;
+	dirty = hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL);
+	m->prog.dirty_bytes = dirty;
+	m->prog.bytes_total += dirty;
+	ret = write_round(m, HMLM_STREAM_ROUND_FINAL, dirty);
+	if (!ret)
+		ret = progress(m, HMLM_PHASE_STOPCOPY);
+	if (!ret && ((markers & HMLM_LOG_SEEN_FULL) || m->need_full)) {
+		m->r->queue_full_events++;
+		ret = dirty_clear(m);
+		if (!ret)
+			ret = full_pass(m);
+	}
+	if (!ret)
+		ret = copy_dirty(m);
+	m->r->stopcopy_ns = hmlm_now_ns() - t0;
+	return ret;
+}
+
+static void budget_check(struct mig *m)
+{
+	if (m->p.downtime_budget_us &&
+	    m->r->downtime_ns > m->p.downtime_budget_us * 1000ULL)
+		m->r->flags |= HMLM_REPORT_BUDGET_EXCEEDED;
+}
+
+/*
+ * Set the state on @dst. Set Controller State needs a suspended (or not
+ * yet enabled) target; Suspend is idempotent, so the target is suspended
+ * first (one admin round trip, as a failed probe would cost).
+ */
+static int target_set_state(struct hmlm_session *dst,
+			    const struct hmlm_state *st)
+{
+	int ret = hmlm_suspend(dst, 0, 0);
+
+	if (!ret)
+		ret = hmlm_state_set(dst, st);
+	return ret;
+}
+
+/* The source goes on: stop what was started, resume it if suspended. */
+static void cancel_source(struct mig *m, int suspended)
+{
+	uint16_t keep = hmlm_session_nvme_status(m->src);
+
+	if (m->log) {
+		m->r->log_records += hmlm_log_records(m->log);
+		hmlm_log_close(m->log);
+		m->log = NULL;
+	}
+	if (suspended && !hmlm_resume(m->src))
+		m->r->flags |= HMLM_REPORT_SOURCE_RESUMED;
+	mem_stop(m);
+	m->src->nvme_status = keep;
+}
+
+HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
+			     struct hmlm_session *dst,
+			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
+			     const struct hmlm_migrate_params *params,
+			     struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_report dummy;
+	struct hmlm_caps sc, dc;
+	struct hmlm_state_fmt fmt;
+	struct hmlm_state st = { 0 };
+	struct mig m;
+	uint64_t t_start = 0, t_suspended = 0;
+	int ret, suspended = 0;
+
+	if (!report)
+		report = &dummy;
+	memset(report, 0, sizeof(*report));
+	if (!src || !dst || src == dst)
+		return -EINVAL;
+	ret = check_map(ns, nr_ns);
+	if (ret)
+		return ret;
+	memset(&m, 0, sizeof(m));
+	m.src = src;
+	m.dst = dst;
+	m.r = report;
+	params_defaults(&m.p, params);
+
+	/* Agree on a state format before anything moves. */
+	ret = hmlm_session_caps(src, &sc);
+	if (!ret)
+		ret = hmlm_session_caps(dst, &dc);
+	if (!ret)
+		ret = hmlm_state_fmt_common(&sc, &dc, &fmt);
+	if (!ret)
+		ret = mig_setup(&m, ns, nr_ns, 1);
+	if (!ret)
+		ret = run_live(&m);
+	if (ret)
+		goto cancel;
+
+	t_start = hmlm_now_ns();
+	ret = run_suspended(&m, &t_suspended);
+	suspended = t_suspended != 0;
+	if (ret)
+		goto cancel;
+	ret = hmlm_state_get(src, &fmt, &st);
+	if (ret)
+		goto cancel;
+	report->state_bytes = st.len;
+	m.cancel_ok = 0;
+	progress(&m, HMLM_PHASE_STATE);
+	{
+		unsigned int i;
+
+		for (i = 0; i < m.nr_ns && !ret; i++)
+			ret = hmlm_bdev_sync(&m.ns[i].dst);
+	}
+	if (!ret)
+		ret = target_set_state(dst, &st);
+	if (!ret && !(m.p.flags & HMLM_MIGRATE_NO_RESUME))
+		ret = hmlm_resume(dst);
+	if (ret) {
+		report->nvme_status = hmlm_session_nvme_status(dst);
+		cancel_source(&m, suspended);
+		goto out;
+	}
+	{
+		uint64_t t = hmlm_now_ns();
+
+		report->downtime_ns = t - t_start;
+		report->suspend_to_resume_ns = t - t_suspended;
+	}
+	budget_check(&m);
+	/* the target runs: the source must stay stopped, even after close */
+	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
+	progress(&m, HMLM_PHASE_RESUMED);
+	progress(&m, HMLM_PHASE_DONE);
+	goto out;
+
+cancel:
+	report->nvme_status = hmlm_session_nvme_status(src);
+	cancel_source(&m, suspended);
+out:
+	hmlm_state_free(&st);
+	mig_free(&m);
+	return ret;
+}
+
+/* The stream header's identity of the source: subsystem NQN, serial. */
+static void sysfs_attr(int mmc_fd, const char *attr, char *out, size_t len)
+{
+	char path[128];
+	struct stat s;
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	if (fstat(mmc_fd, &s) || !S_ISCHR(s.st_mode))
+		return;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/%s",
+		 major(s.st_rdev), minor(s.st_rdev), attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+}
+
+HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
+				 const struct hmlm_ns_map *ns,
+				 unsigned int nr_ns, int out_fd,
+				 const struct hmlm_migrate_params *params,
+				 struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_report dummy;
+	struct hmlm_stream_info info;
+	struct hmlm_stream_ns *sns = NULL;
+	struct hmlm_stream_state ss;
+	struct hmlm_state_fmt fmt;
+	struct hmlm_state st = { 0 };
+	struct hmlm_caps sc;
+	struct mig m;
+	uint64_t t_start = 0, t_suspended = 0;
+	unsigned int i;
+	int ret, suspended = 0;
+
+	if (!report)
+		report = &dummy;
+	memset(report, 0, sizeof(*report));
+	if (!src || out_fd < 0)
+		return -EINVAL;
+	ret = check_map(ns, nr_ns);
+	if (ret)
+		return ret;
+	memset(&m, 0, sizeof(m));
+	m.src = src;
+	m.r = report;
+	params_defaults(&m.p, params);
+
+	ret = hmlm_session_caps(src, &sc);
+	if (!ret)
+		ret = hmlm_state_fmt_common(&sc, NULL, &fmt);
+	if (!ret)
+		ret = mig_setup(&m, ns, nr_ns, 0);
+	if (ret)
+		goto cancel;
+	sns = calloc(nr_ns, sizeof(*sns));
+	if (!sns) {
+		ret = -ENOMEM;
+		goto cancel;
+	}
+	memset(&info, 0, sizeof(info));
+	info.cntlid = hmlm_session_cntlid(src);
+	info.caps = sc.flags;
+	sysfs_attr(src->mmc_fd, "subsysnqn", info.subnqn, sizeof(info.subnqn));
+	sysfs_attr(src->mmc_fd, "serial", info.serial, sizeof(info.serial));
+	for (i = 0; i < nr_ns; i++) {
+		sns[i].nsid = ns[i].src_nsid;
+		sns[i].lba_size = m.ns[i].src.lba_size;
+		sns[i].nlbas = m.ns[i].src.nlbas;
+	}
+	info.num_ns = nr_ns;
+	info.ns = sns;
+	ret = hmlm_stream_writer_open(out_fd, &info, 0, &m.w);
+	if (!ret)
+		ret = run_live(&m);
+	if (ret)
+		goto cancel;
+
+	t_start = hmlm_now_ns();
+	ret = run_suspended(&m, &t_suspended);
+	suspended = t_suspended != 0;
+	if (ret)
+		goto cancel;
+	ret = hmlm_state_get(src, &fmt, &st);
+	if (ret)
+		goto cancel;
+	report->state_bytes = st.len;
+	memset(&ss, 0, sizeof(ss));
+	if (st.flags & HMLM_STATE_NVME)
+		ss.flags |= HMLM_STREAM_STATE_NVME;
+	if (st.flags & HMLM_STATE_VENDOR)
+		ss.flags |= HMLM_STREAM_STATE_VENDOR;
+	ss.nvme_version = st.nvme_version;
+	memcpy(ss.uuid, st.uuid, 16);
+	ss.data = st.data;
+	ss.len = st.len;
+	ret = hmlm_stream_write_state(m.w, &ss);
+	if (!ret)
+		ret = hmlm_stream_writer_finish(m.w);
+	if (ret)
+		goto cancel;
+	/* the state is out: the source stays stopped, even after close */
+	m.cancel_ok = 0;
+	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
+	report->downtime_ns = hmlm_now_ns() - t_start;
+	report->suspend_to_resume_ns = hmlm_now_ns() - t_suspended;
+	budget_check(&m);
+	report->stream_bytes = hmlm_stream_writer_bytes(m.w);
+	progress(&m, HMLM_PHASE_STATE);
+	progress(&m, HMLM_PHASE_DONE);
+	goto out;
+
+cancel:
+	report->nvme_status = hmlm_session_nvme_status(src);
+	cancel_source(&m, suspended);
+out:
+	if (m.w) {
+		report->stream_bytes = hmlm_stream_writer_bytes(m.w);
+		hmlm_stream_writer_close(m.w);
+	}
+	free(sns);
+	hmlm_state_free(&st);
+	mig_free(&m);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+
+static const struct hmlm_ns_map *map_by_src(const struct hmlm_ns_map *ns,
+					    unsigned int nr, uint32_t nsid)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (ns[i].src_nsid == nsid)
+			return &ns[i];
+	return NULL;
+}
+
+HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
+				const struct hmlm_ns_map *ns,
+				unsigned int nr_ns, int in_fd,
+				const struct hmlm_migrate_params *params,
+				struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_report dummy;
+	struct hmlm_migrate_params p;
+	struct hmlm_stream_reader *rd = NULL;
+	struct hmlm_stream_info info;
+	struct hmlm_stream_record rec;
+	struct hmlm_progress prog;
+	struct hmlm_state st = { 0 };
+	struct hmlm_bdev *bd = NULL;
+	size_t buf_len = 0;
+	void *buf = NULL;
+	unsigned int i;
+	int ret, have_state = 0, cancel_ok = 1;
+
+	if (!report)
+		report = &dummy;
+	memset(report, 0, sizeof(*report));
+	if (!dst || in_fd < 0)
+		return -EINVAL;
+	ret = check_map(ns, nr_ns);
+	if (ret)
+		return ret;
+	params_defaults(&p, params);
+	memset(&prog, 0, sizeof(prog));
+
+	bd = calloc(nr_ns, sizeof(*bd));
+	if (!bd)
+		return -ENOMEM;
+	for (i = 0; i < nr_ns; i++)
+		bd[i].fd = -1;
+	ret = hmlm_stream_reader_open(in_fd, HMLM_STREAM_READER_STRICT_EOF,
+				      &info, &rd);
+	if (ret)
+		goto out;
+	/* Every namespace of the stream must be mapped, and fit. */
+	if (info.num_ns != nr_ns) {
+		ret = -ENOENT;
+		goto out;
+	}
+	for (i = 0; i < info.num_ns; i++) {
+		const struct hmlm_ns_map *mp = map_by_src(ns, nr_ns,
+							  info.ns[i].nsid);
+		struct hmlm_bdev *b;
+
+		if (!mp) {
+			ret = -ENOENT;
+			goto out;
+		}
+		b = &bd[mp - ns];
+		ret = hmlm_bdev_open(mp->dst_bdev, 1, b);
+		if (!ret)
+			ret = hmlm_bdev_check(b, dst->mmc_fd, mp->dst_nsid);
+		if (ret)
+			goto out;
+		if (b->lba_size != info.ns[i].lba_size) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (b->nlbas < info.ns[i].nlbas) {
+			ret = -ENOSPC;
+			goto out;
+		}
+	}
+
+	prog.phase = HMLM_PHASE_PRECOPY;
+	for (;;) {
+		const struct hmlm_ns_map *mp;
+		struct hmlm_bdev *b;
+
+		ret = hmlm_stream_read_record(rd, &rec);
+		if (ret <= 0)
+			break;
+		ret = 0;
+		switch (rec.type) {
+		case HMLM_STREAM_REC_DATA:
+		case HMLM_STREAM_REC_DIRTY:
+		case HMLM_STREAM_REC_DEALLOC:
+			mp = map_by_src(ns, nr_ns, rec.extent.nsid);
+			if (!mp) {
+				ret = -EPROTO;
+				break;
+			}
+			b = &bd[mp - ns];
+			if (rec.type == HMLM_STREAM_REC_DEALLOC) {
+				ret = hmlm_bdev_zero(b, rec.extent.slba,
+						     rec.extent.nlb);
+				break;
+			}
+			if (rec.extent.len != rec.extent.nlb * b->lba_size) {
+				ret = -EPROTO;
+				break;
+			}
+			if (rec.extent.len > buf_len) {
+				free(buf);
+				buf_len = rec.extent.len;
+				buf = hmlm_buf_alloc(buf_len);
+				if (!buf) {
+					ret = -ENOMEM;
+					break;
+				}
+			}
+			memcpy(buf, rec.extent.data, rec.extent.len);
+			ret = hmlm_bdev_write(b, rec.extent.slba,
+					      rec.extent.nlb, buf);
+			if (ret)
+				break;
+			report->bytes_copied += rec.extent.len;
+			if (rec.extent.round)
+				report->bytes_rewritten += rec.extent.len;
+			if (rec.extent.round <= HMLM_MIGRATE_MAX_ROUNDS)
+				report->round_bytes[rec.extent.round] +=
+					rec.extent.len;
+			if (prog.phase == HMLM_PHASE_STOPCOPY)
+				report->stopcopy_bytes += rec.extent.len;
+			if (!rec.extent.round)
+				report->allocated_bytes += rec.extent.len;
+			prog.bytes_done += rec.extent.len;
+			prog.bytes_total = prog.bytes_done;
+			break;
+		case HMLM_STREAM_REC_MEM: {
+			struct hmlm_mem_range *mr;
+			uint32_t k;
+
+			report->mem_ranges_reported += rec.mem.count;
+			if (!p.mem_dirty || !rec.mem.count)
+				break;
+			mr = calloc(rec.mem.count, sizeof(*mr));
+			if (!mr) {
+				ret = -ENOMEM;
+				break;
+			}
+			for (k = 0; k < rec.mem.count; k++) {
+				mr[k].addr = rec.mem.ranges[k].start;
+				mr[k].len = rec.mem.ranges[k].len;
+			}
+			if (p.mem_dirty(mr, rec.mem.count, p.mem_arg))
+				ret = -ECANCELED;
+			free(mr);
+			break;
+		}
+		case HMLM_STREAM_REC_STATE:
+			free(st.data);
+			st.data = malloc(rec.state.len ? rec.state.len : 1);
+			if (!st.data) {
+				ret = -ENOMEM;
+				break;
+			}
+			memcpy(st.data, rec.state.data, rec.state.len);
+			st.len = rec.state.len;
+			st.flags = 0;
+			if (rec.state.flags & HMLM_STREAM_STATE_NVME)
+				st.flags |= HMLM_STATE_NVME;
+			if (rec.state.flags & HMLM_STREAM_STATE_VENDOR)
+				st.flags |= HMLM_STATE_VENDOR;
+			st.nvme_version = rec.state.nvme_version;
+			memcpy(st.uuid, rec.state.uuid, 16);
+			have_state = 1;
+			break;
+		case HMLM_STREAM_REC_ROUND:
+			prog.round = rec.round.round;
+			prog.dirty_bytes = rec.round.dirty_bytes;
+			if (rec.round.flags & HMLM_STREAM_ROUND_FINAL) {
+				prog.phase = HMLM_PHASE_STOPCOPY;
+			} else {
+				prog.phase = HMLM_PHASE_ROUND;
+				report->rounds = rec.round.round;
+			}
+			break;
+		default:
+			break;
+		}
+		if (ret)
+			break;
+		if (p.progress && p.progress(&prog, p.progress_arg) &&
+		    cancel_ok) {
+			ret = -ECANCELED;
+			break;
+		}
+	}
+	if (ret)
+		goto out;
+	report->stream_bytes = hmlm_stream_reader_bytes(rd);
+	if (!have_state) {
+		ret = -EPROTO;
+		goto out;
+	}
+	report->state_bytes = st.len;
+	for (i = 0; i < nr_ns && !ret; i++)
+		ret = hmlm_bdev_sync(&bd[i]);
+	if (ret)
+		goto out;
+	prog.phase = HMLM_PHASE_STATE;
+	cancel_ok = 0;
+	if (p.progress)
+		p.progress(&prog, p.progress_arg);
+	{
+		uint64_t t0 = hmlm_now_ns();
+
+		ret = target_set_state(dst, &st);
+		if (!ret && !(p.flags & HMLM_MIGRATE_NO_RESUME))
+			ret = hmlm_resume(dst);
+		report->suspend_to_resume_ns = hmlm_now_ns() - t0;
+	}
+	if (ret) {
+		report->nvme_status = hmlm_session_nvme_status(dst);
+		goto out;
+	}
+	prog.phase = HMLM_PHASE_RESUMED;
+	if (p.progress)
+		p.progress(&prog, p.progress_arg);
+	prog.phase = HMLM_PHASE_DONE;
+	if (p.progress)
+		p.progress(&prog, p.progress_arg);
+out:
+	if (rd) {
+		report->stream_bytes = hmlm_stream_reader_bytes(rd);
+		hmlm_stream_reader_close(rd);
+	}
+	if (bd)
+		for (i = 0; i < nr_ns; i++)
+			hmlm_bdev_close(&bd[i]);
+	free(bd);
+	free(buf);
+	hmlm_state_free(&st);
+	return ret;
+}

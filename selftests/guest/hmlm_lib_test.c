@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libhmlm against the module and the device model: every session call,
+ * the migration-queue reader, the allocated-LBA iterator, memory tracking
+ * and a whole hmlm_migrate() of VF1 while the polled userspace driver
+ * (selftests/lib/udrv) plays the VM on it and writes. Static, linked with
+ * the library's sources.
+ */
+#include <poll.h>
+#include <sys/mman.h>
+#include <linux/fs.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "udrv.h"
+#include <hmlm.h>
+
+/* (hmlm_test.h has helpers named like the library's calls: not used here) */
+struct bench {
+	int ok, hmlm;
+	char src_pf[64], dst_pf[64];
+	int src_id, dst_id;
+};
+
+static int env_word(const char *name, int idx, char *buf, size_t len)
+{
+	const char *p = getenv(name);
+	int i = 0;
+
+	while (p && *p) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (!n)
+			break;
+		if (i++ == idx) {
+			if (n >= len)
+				return 0;
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return 1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+static void bench_get(struct bench *b)
+{
+	char w[16];
+	const char *h = getenv("HMLM_HMLM");
+
+	memset(b, 0, sizeof(*b));
+	if (!h || !env_word("HMLM_SRC_PF", 0, b->src_pf, sizeof(b->src_pf)) ||
+	    !env_word("HMLM_DST_PF", 0, b->dst_pf, sizeof(b->dst_pf)))
+		return;
+	b->hmlm = atoi(h);
+	if (!env_word("HMLM_SRC_CNTLIDS", 0, w, sizeof(w)))
+		return;
+	b->src_id = atoi(w);
+	if (!env_word("HMLM_DST_CNTLIDS", 0, w, sizeof(w)))
+		return;
+	b->dst_id = atoi(w);
+	b->ok = 1;
+}
+
+/* The disk of namespace @nsid of controller @pf (see hmlmctl's ns_bdev). */
+static void ns_bdev(const char *pf, unsigned int nsid, char *out, size_t len)
+{
+	const char *base = strrchr(pf, '/');
+	unsigned int s, c, n;
+	struct dirent *de;
+	char dir[128];
+	DIR *d;
+
+	base = base ? base + 1 : pf;
+	snprintf(out, len, "%sn%u", pf, nsid);
+	snprintf(dir, sizeof(dir), "/sys/class/nvme/%s", base);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[400], v[16] = "";
+		FILE *f;
+
+		/* nvme<S>c<N>n<I> (multipath) or nvme<N>n<I>: I is no NSID */
+		if (strncmp(de->d_name, "nvme", 4) || !strchr(de->d_name + 4, 'n'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/nsid", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(v, sizeof(v), f))
+			v[0] = '\0';
+		fclose(f);
+		if (strtoul(v, NULL, 0) != nsid)
+			continue;
+		if (sscanf(de->d_name, "nvme%uc%un%u", &s, &c, &n) == 3)
+			snprintf(out, len, "/dev/nvme%un%u", s, n);
+		else
+			snprintf(out, len, "/dev/%s", de->d_name);
+		break;
+	}
+	closedir(d);
+}
+
+static int ensure_loaded(void)
+{
+	const char *mod = getenv("HMLM_MODULE");
+	struct stat st;
+	int fd, i;
+
+	if (stat("/sys/module/nvme_hmlm", &st)) {
+		if (!mod)
+			return -ENOENT;
+		fd = open(mod, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
+			close(fd);
+			return -errno;
+		}
+		close(fd);
+	}
+	for (i = 0; i < 100 && stat("/dev/nvme-hmlm", &st); i++)
+		usleep(20000);
+	return stat("/dev/nvme-hmlm", &st) ? -ENODEV : 0;
+}
+
+#define NSID		1
+#define TMO_MS		10000
+#define SC(st)		((st) & 0x7ff)
+#define ST_NOT_SUSP	0x13a
+#define ST_NORES	0x138
+
+FIXTURE(lib) {
+	struct bench b;
+	struct udrv_ctrl *c;
+	struct hmlm_session *src, *dst;
+	struct hmlm_caps caps;
+	char src_vf[32], dst_vf[32];
+	char src_bdev[80], dst_bdev[80];
+	void *buf;
+};
+
+FIXTURE_SETUP(lib)
+{
+	int r;
+
+	self->c = NULL;
+	self->src = self->dst = NULL;
+	self->buf = NULL;
+	bench_get(&self->b);
+	if (!self->b.ok || !self->b.hmlm ||
+	    !env_word("HMLM_SRC_VFS", 0, self->src_vf, sizeof(self->src_vf)) ||
+	    !env_word("HMLM_DST_VFS", 0, self->dst_vf, sizeof(self->dst_vf)))
+		SKIP(return, "needs the bench with hmlm=on");
+	ASSERT_EQ(0, ensure_loaded());
+	ns_bdev(self->b.src_pf, NSID, self->src_bdev, sizeof(self->src_bdev));
+	ns_bdev(self->b.dst_pf, NSID, self->dst_bdev, sizeof(self->dst_bdev));
+	/* the VM: VF1 of the source, enabled, with I/O queues */
+	r = udrv_open(self->src_vf, NULL, &self->c);
+	ASSERT_EQ(0, r) TH_LOG("udrv_open(%s): %d", self->src_vf, r);
+	self->buf = udrv_dma_alloc(self->c, 64 * 512);
+	ASSERT_NE(NULL, self->buf);
+	r = hmlm_session_open(self->b.src_pf, self->b.src_id, &self->src);
+	ASSERT_EQ(0, r) TH_LOG("session src: %d", r);
+	r = hmlm_session_open(self->b.dst_pf, self->b.dst_id, &self->dst);
+	ASSERT_EQ(0, r) TH_LOG("session dst: %d", r);
+	ASSERT_EQ(0, hmlm_session_caps(self->src, &self->caps));
+}
+
+/* Leaves both VF1s running, without I/O queues. */
+FIXTURE_TEARDOWN(lib)
+{
+	struct udrv_ctrl *d = NULL;
+
+	if (self->src)
+		hmlm_resume(self->src);
+	if (self->dst) {
+		hmlm_resume(self->dst);
+		hmlm_session_close(self->dst);
+		/* a reset of the target drops what a Set State gave it */
+		if (!udrv_open(self->dst_vf, NULL, &d))
+			udrv_close(d);
+	}
+	hmlm_session_close(self->src);
+	if (self->c)
+		udrv_close(self->c);
+}
+
+static void fill(void *buf, uint64_t slba, uint32_t nlb, uint8_t gen)
+{
+	unsigned char *p = buf;
+	uint32_t i;
+
+	for (i = 0; i < nlb * 512; i++)
+		p[i] = (unsigned char)((slba + i / 512) * 13 + i + gen * 101);
+}
+
+static int vf_write(FIXTURE_DATA(lib) *self, uint64_t slba, uint32_t nlb, uint8_t gen)
+{
+	fill(self->buf, slba, nlb, gen);
+	return udrv_write(self->c, 1, NSID, slba, nlb, self->buf);
+}
+
+TEST_F(lib, session_caps)
+{
+	EXPECT_TRUE(self->caps.flags & HMLM_CAP_HMLMS);
+	EXPECT_TRUE(self->caps.flags & HMLM_CAP_TRACK_LBA);
+	EXPECT_GE(self->caps.num_state_versions, 1);
+	EXPECT_GT(self->caps.max_xfer, 0u);
+}
+
+TEST_F(lib, suspend_resume)
+{
+	ASSERT_EQ(0, hmlm_suspend(self->src, 0, 0));
+	EXPECT_EQ(0, hmlm_suspend(self->src, 0, 0));	/* idempotent */
+	ASSERT_EQ(0, hmlm_resume(self->src));
+	EXPECT_EQ(-EIO, hmlm_resume(self->src));
+	EXPECT_EQ(ST_NOT_SUSP, SC(hmlm_session_nvme_status(self->src)));
+	/* the VM goes on */
+	EXPECT_EQ(0, vf_write(self, 10, 8, 1));
+}
+
+TEST_F(lib, suspend_notification_does_not_suspend)
+{
+	ASSERT_EQ(0, hmlm_suspend(self->src, HMLM_SUSPEND_NOTIFY, 0));
+	EXPECT_EQ(0, vf_write(self, 10, 8, 2));
+	EXPECT_EQ(-EIO, hmlm_resume(self->src));
+	EXPECT_EQ(ST_NOT_SUSP, SC(hmlm_session_nvme_status(self->src)));
+}
+
+TEST_F(lib, state_get_while_suspended)
+{
+	const struct udrv_info *ui = udrv_info(self->c);
+	struct hmlm_state st;
+	const uint8_t *p;
+
+	ASSERT_EQ(0, hmlm_suspend(self->src, 0, 0));
+	ASSERT_EQ(0, hmlm_state_get(self->src, NULL, &st));
+	EXPECT_GE(st.len, 48u + 8);
+	EXPECT_TRUE(st.flags & HMLM_STATE_CONSISTENT);
+	ASSERT_TRUE(st.flags & HMLM_STATE_NVME);
+	p = st.data;
+	/* the NVMe part: one SQ and one CQ state per I/O queue of the VM */
+	EXPECT_EQ(ui->nr_io_queues, (unsigned int)(p[50] | p[51] << 8));
+	EXPECT_EQ(ui->nr_io_queues, (unsigned int)(p[52] | p[53] << 8));
+	hmlm_state_free(&st);
+}
+
+TEST_F(lib, state_get_unknown_format)
+{
+	struct hmlm_state_fmt fmt = { .flags = HMLM_STATE_NVME, .nvme_version = 0x7777 };
+	struct hmlm_state st;
+
+	EXPECT_EQ(-EOPNOTSUPP, hmlm_state_get(self->src, &fmt, &st));
+}
+
+TEST_F(lib, state_set_on_target_and_resume)
+{
+	struct hmlm_caps dc;
+	struct hmlm_state_fmt fmt;
+	struct hmlm_state st;
+	int r;
+
+	ASSERT_EQ(0, hmlm_session_caps(self->dst, &dc));
+	ASSERT_EQ(0, hmlm_state_fmt_common(&self->caps, &dc, &fmt));
+	ASSERT_EQ(0, hmlm_suspend(self->src, 0, 0));
+	ASSERT_EQ(0, hmlm_state_get(self->src, &fmt, &st));
+	ASSERT_EQ(0, hmlm_suspend(self->dst, 0, 0));
+	r = hmlm_state_set(self->dst, &st);
+	EXPECT_EQ(0, r) TH_LOG("set state: %d status 0x%x", r,
+			       hmlm_session_nvme_status(self->dst));
+	EXPECT_EQ(0, hmlm_resume(self->dst));
+	hmlm_state_free(&st);
+}
+
+/* Collects until [slba, slba + nlb) of NSID is in @set, or the timeout. */
+static int wait_dirty(struct hmlm_log *log, struct hmlm_extents *set,
+		      uint64_t slba, uint64_t nlb)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		struct hmlm_extent e = { 0 };
+		int r = hmlm_log_collect(log, set, 100);
+
+		if (r < 0)
+			return r;
+		while (hmlm_extents_next(set, &e) > 0)
+			if (e.nsid == NSID && e.slba <= slba &&
+			    e.slba + e.nlb >= slba + nlb)
+				return 0;
+	}
+	return -ETIMEDOUT;
+}
+
+TEST_F(lib, log_collects_vf_writes)
+{
+	struct hmlm_extents *set;
+	struct hmlm_log *log;
+	uint64_t nlbas;
+	int fd = open(self->src_bdev, O_RDONLY);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, BLKGETSIZE64, &nlbas));
+	close(fd);
+	nlbas /= 512;
+	ASSERT_EQ(0, hmlm_extents_new(1024, &set));
+	ASSERT_EQ(0, hmlm_extents_add_ns(set, NSID, nlbas, 512, 1));
+	ASSERT_EQ(0, hmlm_log_start(self->src, 256, 0, &log));
+	ASSERT_EQ(0, vf_write(self, 1000, 8, 3));
+	ASSERT_EQ(0, vf_write(self, 5000, 16, 3));
+	EXPECT_EQ(0, wait_dirty(log, set, 1000, 8));
+	EXPECT_EQ(0, wait_dirty(log, set, 5000, 16));
+	EXPECT_TRUE(hmlm_log_markers(log) & HMLM_LOG_SEEN_FIRST);
+	EXPECT_GE(hmlm_log_records(log), 3u);
+	hmlm_log_close(log);
+	hmlm_extents_free(set);
+}
+
+/* Reads the log to its end; returns the markers. */
+static unsigned int drain(struct hmlm_log *log)
+{
+	struct hmlm_log_rec r[16];
+	int n, i;
+
+	for (i = 0; i < 200; i++) {
+		n = hmlm_log_read(log, r, 16, 100);
+		if (n == 0 || (n < 0 && n != -EAGAIN))
+			break;
+	}
+	return hmlm_log_markers(log);
+}
+
+TEST_F(lib, log_stop_then_end_of_file)
+{
+	struct hmlm_log *log;
+	unsigned int m;
+
+	ASSERT_EQ(0, hmlm_log_start(self->src, 64, 0, &log));
+	ASSERT_EQ(0, hmlm_log_stop(log));
+	m = drain(log);
+	EXPECT_TRUE(m & HMLM_LOG_SEEN_FIRST);
+	EXPECT_TRUE(m & HMLM_LOG_SEEN_STOPPED);
+	EXPECT_TRUE(m & HMLM_LOG_SEEN_EOF);
+	hmlm_log_close(log);
+}
+
+TEST_F(lib, suspend_dudmq_ends_the_log)
+{
+	struct hmlm_log *log;
+	unsigned int m;
+
+	ASSERT_EQ(0, hmlm_log_start(self->src, 64, HMLM_LOG_NONBLOCK, &log));
+	ASSERT_EQ(0, vf_write(self, 300, 8, 4));
+	ASSERT_EQ(0, hmlm_suspend(self->src, HMLM_SUSPEND_DUDMQ, 0));
+	m = drain(log);
+	EXPECT_TRUE(m & HMLM_LOG_SEEN_SUSPENDED);
+	EXPECT_TRUE(m & HMLM_LOG_SEEN_EOF);
+	hmlm_log_close(log);
+	EXPECT_EQ(0, hmlm_resume(self->src));
+}
+
+TEST_F(lib, one_log_per_session)
+{
+	struct hmlm_log *log, *again = NULL;
+
+	ASSERT_EQ(0, hmlm_log_start(self->src, 64, 0, &log));
+	EXPECT_EQ(-EBUSY, hmlm_log_start(self->src, 64, 0, &again));
+	EXPECT_EQ(NULL, again);
+	hmlm_log_close(log);
+}
+
+TEST_F(lib, alloc_iterator_sees_written_lbas)
+{
+	struct hmlm_alloc_iter *it;
+	struct hmlm_lba_range r;
+	int n, found = 0, ranges = 0;
+
+	if (!(self->caps.flags & HMLM_CAP_RALBAS))
+		SKIP(return, "no RALBAS");
+	ASSERT_EQ(0, vf_write(self, 20000, 64, 5));
+	ASSERT_EQ(0, udrv_flush(self->c, 1, NSID));
+	ASSERT_EQ(0, hmlm_alloc_iter_new(self->src, NSID, 0, &it));
+	while ((n = hmlm_alloc_iter_next(it, &r)) == 1) {
+		ranges++;
+		if (r.slba <= 20000 && r.slba + r.nlb >= 20064)
+			found = 1;
+	}
+	EXPECT_EQ(0, n);
+	EXPECT_TRUE(found) TH_LOG("%d ranges, none covers 20000+64", ranges);
+	hmlm_alloc_iter_free(it);
+}
+
+TEST_F(lib, alloc_iterator_unknown_namespace)
+{
+	struct hmlm_alloc_iter *it;
+	struct hmlm_lba_range r;
+
+	if (!(self->caps.flags & HMLM_CAP_RALBAS))
+		SKIP(return, "no RALBAS");
+	ASSERT_EQ(0, hmlm_alloc_iter_new(self->src, 77, 0, &it));
+	EXPECT_EQ(-EIO, hmlm_alloc_iter_next(it, &r));
+	EXPECT_NE(0, hmlm_session_nvme_status(self->src));
+	hmlm_alloc_iter_free(it);
+}
+
+TEST_F(lib, mem_track_reports_dma_until_suspended)
+{
+	struct hmlm_mem_range range, got[64];
+	uint64_t phys = udrv_virt_to_phys(self->c, self->buf);
+	unsigned int attrs = 0, i, total = 0, hit = 0;
+	int n, r;
+
+	if (!(self->caps.flags & HMLM_CAP_TRACK_MEM))
+		SKIP(return, "no memory tracking");
+	range.addr = phys & ~((2ULL << 20) - 1);
+	range.len = 2ULL << 20;
+	r = hmlm_mem_track_start(self->src, &range, 1, 0, NULL);
+	ASSERT_EQ(0, r) TH_LOG("start: %d status 0x%x", r, hmlm_session_nvme_status(self->src));
+	/* the device writes the buffer: a read into it */
+	ASSERT_EQ(0, udrv_read(self->c, 1, NSID, 0, 8, self->buf));
+	ASSERT_EQ(0, hmlm_suspend(self->src, 0, 0));
+	for (i = 0; i < 1000; i++) {
+		n = hmlm_mem_track_recv(self->src, got, 64, &attrs);
+		ASSERT_LE(0, n);
+		for (r = 0; r < n; r++) {
+			total++;
+			if (got[r].addr <= phys && got[r].addr + got[r].len > phys)
+				hit = 1;
+		}
+		if ((attrs & HMLM_MEM_SUSPENDED) && !(attrs & HMLM_MEM_MORE))
+			break;
+	}
+	EXPECT_TRUE(attrs & HMLM_MEM_SUSPENDED);
+	EXPECT_TRUE(hit) TH_LOG("%u ranges, none covers the buffer", total);
+	/* stopping needs a running controller */
+	EXPECT_EQ(-EIO, hmlm_mem_track_stop(self->src));
+	ASSERT_EQ(0, hmlm_resume(self->src));
+	EXPECT_EQ(0, hmlm_mem_track_stop(self->src));
+}
+
+TEST_F(lib, mem_track_not_enough_resources)
+{
+	struct hmlm_mem_limits lim = { 0 };
+	struct hmlm_mem_range r = { 0, 32ULL << 30 };	/* 8 Mi 4 KiB granules */
+	int ret;
+
+	if (!(self->caps.flags & HMLM_CAP_TRACK_MEM))
+		SKIP(return, "no memory tracking");
+	ret = hmlm_mem_track_start(self->src, &r, 1, self->caps.min_mem_gran, &lim);
+	ASSERT_EQ(-ENOSPC, ret) TH_LOG("status 0x%x", hmlm_session_nvme_status(self->src));
+	EXPECT_GT(lim.min_gran, self->caps.min_mem_gran);
+	EXPECT_EQ(ST_NORES, SC(hmlm_session_nvme_status(self->src)));
+}
+
+TEST_F(lib, mem_track_too_many_ranges)
+{
+	struct hmlm_mem_range *r;
+	unsigned int i, n;
+
+	if (!(self->caps.flags & HMLM_CAP_TRACK_MEM) || !self->caps.max_mem_ranges)
+		SKIP(return, "no memory tracking limits");
+	n = self->caps.max_mem_ranges + 1;
+	r = calloc(n, sizeof(*r));
+	ASSERT_NE(NULL, r);
+	for (i = 0; i < n; i++) {
+		r[i].addr = (uint64_t)i << 24;
+		r[i].len = 4096;
+	}
+	EXPECT_EQ(-EIO, hmlm_mem_track_start(self->src, r, n, self->caps.min_mem_gran, NULL));
+	EXPECT_EQ(0x002, SC(hmlm_session_nvme_status(self->src)));
+	free(r);
+}
+
+struct vm {
+	FIXTURE_DATA(lib) *self;
+	int writes;
+	int suspended_seen;
+	uint8_t gen;
+};
+
+/* The VM writes while the copy runs, and pauses when told it is suspended. */
+static int vm_progress(const struct hmlm_progress *p, void *arg)
+{
+	struct vm *vm = arg;
+
+	if (p->phase == HMLM_PHASE_SUSPENDED) {
+		vm->suspended_seen = 1;
+		return 0;
+	}
+	if ((p->phase == HMLM_PHASE_PRECOPY || p->phase == HMLM_PHASE_ROUND) &&
+	    vm->writes < 8) {
+		vm->gen++;
+		if (vf_write(vm->self, 40000 + 64 * (uint64_t)vm->writes, 32, vm->gen))
+			return 1;
+		vm->writes++;
+	}
+	return 0;
+}
+
+static int same_region(const char *a, const char *b, uint64_t off, size_t len)
+{
+	char *x = malloc(len), *y = malloc(len);
+	int fa = open(a, O_RDONLY | O_DIRECT), fb = open(b, O_RDONLY | O_DIRECT);
+	int ok = x && y && fa >= 0 && fb >= 0 &&
+		 pread(fa, x, len, off) == (ssize_t)len &&
+		 pread(fb, y, len, off) == (ssize_t)len && !memcmp(x, y, len);
+
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	free(x);
+	free(y);
+	return ok;
+}
+
+TEST_F(lib, migrate_while_the_vm_writes)
+{
+	struct hmlm_ns_map map = { NSID, NSID, self->src_bdev, self->dst_bdev };
+	struct hmlm_migrate_params p = { .size = sizeof(p) };
+	struct hmlm_migrate_report rep;
+	struct vm vm = { .self = self };
+	void *chk;
+	int r, i;
+
+	p.progress = vm_progress;
+	p.progress_arg = &vm;
+	p.converge_bytes = 4096;
+	ASSERT_EQ(0, vf_write(self, 100, 64, 9));
+	r = hmlm_migrate(self->src, self->dst, &map, 1, &p, &rep);
+	ASSERT_EQ(0, r) TH_LOG("migrate: %d status 0x%x", r, rep.nvme_status);
+	EXPECT_TRUE(vm.suspended_seen);
+	EXPECT_GT(vm.writes, 0);
+	EXPECT_GT(rep.log_records, 0u);
+	EXPECT_GE(rep.bytes_copied, rep.allocated_bytes);
+	EXPECT_GT(rep.downtime_ns, 0u);
+	/* the namespaces agree where the VM wrote */
+	EXPECT_TRUE(same_region(self->src_bdev, self->dst_bdev, 100 * 512, 64 * 512));
+	EXPECT_TRUE(same_region(self->src_bdev, self->dst_bdev, 40000 * 512, 8 * 64 * 512));
+	/* the VM continues on the target VF, its queues intact */
+	ASSERT_EQ(0, udrv_detach(self->c));
+	r = udrv_attach_continue(self->c, self->dst_vf);
+	ASSERT_EQ(0, r) TH_LOG("attach to the target: %d", r);
+	chk = udrv_dma_alloc(self->c, 32 * 512);
+	ASSERT_NE(NULL, chk);
+	for (i = 0; i < vm.writes; i++) {
+		ASSERT_EQ(0, udrv_read(self->c, 1, NSID, 40000 + 64 * (uint64_t)i, 32, chk));
+		fill(self->buf, 40000 + 64 * (uint64_t)i, 32, (uint8_t)(i + 1));
+		EXPECT_EQ(0, memcmp(chk, self->buf, 32 * 512)) TH_LOG("write %d", i);
+	}
+	udrv_dma_free(self->c, chk);
+	/* the target VF is the VM's now; teardown resets it */
+	udrv_close(self->c);
+	self->c = NULL;
+	/* the source still holds the VM's queues: reset it */
+	EXPECT_EQ(0, hmlm_resume(self->src));
+	ASSERT_EQ(0, udrv_open(self->src_vf, NULL, &self->c));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit test of the migration orchestrator (lib/migrate.c) against the
+ * scripted device of fakedev.h behind hmlm_mock.so, with regular files as
+ * the namespaces' block devices: what is copied, the convergence rule, the
+ * order of Suspend / SUSPENDED callback / Get State, the cancel paths, a
+ * full migration queue, memory tracking, and the stream (out | in).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <hmlm.h>
+#include "fakedev.h"
+
+#define LBA	512
+#define NLBAS	2048
+#define NS_BYTES (LBA * NLBAS)
+
+struct ctx {
+	struct fake *f;
+	int src_fd;
+	enum hmlm_phase last_phase;
+	unsigned int last_round;
+	int started;
+	/* scripting */
+	int cancel_phase;		/* -1: never */
+	int dirty_precopy;		/* extents written at pre-copy start */
+	int dirty_each_round;		/* extents written at every round start */
+	int dirty_decreasing;		/* ... one fewer every round */
+	int full_at_precopy;
+	int rewrite_in_round;		/* rewrite a copied extent mid-round */
+	int rewrote;
+	uint8_t gen;
+	/* observations */
+	unsigned int phases[HMLM_PHASE_DONE + 1];
+	int suspended_seen_src_suspended;
+	unsigned int state_gets_at_suspended;
+	unsigned int mem_cb_ranges;
+	uint64_t mem_cb_len;
+};
+
+static void fill_lbas(int fd, uint64_t slba, uint64_t nlb, uint8_t gen)
+{
+	unsigned char buf[LBA];
+	uint64_t l;
+	unsigned int i;
+
+	for (l = slba; l < slba + nlb; l++) {
+		for (i = 0; i < LBA; i++)
+			buf[i] = (unsigned char)(l * 31 + i + gen * 101);
+		if (pwrite(fd, buf, LBA, (off_t)(l * LBA)) != LBA)
+			abort();
+	}
+}
+
+/*
+ * The guest writes @n separate 8-LBA extents and the device logs them.
+ * Each call uses another area, so a round's writes (read from the queue
+ * while that round copies) are all left for the next round.
+ */
+static void dirty(struct ctx *c, int n)
+{
+	int i;
+
+	c->gen++;
+	for (i = 0; i < n; i++) {
+		uint64_t slba = 1024 + 256 * (uint64_t)(c->gen % 4) + 16 * (uint64_t)i;
+
+		fill_lbas(c->src_fd, slba, 8, c->gen);
+		fake_log(c->f, 1, NVME_HMLM_REC_RANGE, 0, slba, 8);
+	}
+}
+
+static int on_progress(const struct hmlm_progress *p, void *arg)
+{
+	struct ctx *c = arg;
+	int fresh = !c->started || p->phase != c->last_phase ||
+		    p->round != c->last_round;
+
+	c->started = 1;
+	c->last_phase = p->phase;
+	c->last_round = p->round;
+	if (!fresh && c->rewrite_in_round && !c->rewrote &&
+	    p->phase == HMLM_PHASE_ROUND) {
+		/* the first extent of the round was just copied: change it */
+		uint64_t slba = 1024 + 256 * (uint64_t)(1 % 4);
+
+		c->rewrote = 1;
+		fill_lbas(c->src_fd, slba, 8, 200);
+		fake_log(c->f, 1, NVME_HMLM_REC_RANGE, 0, slba, 8);
+	}
+	if (!fresh)
+		return 0;
+	c->phases[p->phase]++;
+	if (p->phase == HMLM_PHASE_SUSPENDED) {
+		c->suspended_seen_src_suspended = c->f->src.suspended;
+		c->state_gets_at_suspended = mock_count(NVME_HMLM_GET_STATE);
+	}
+	if (p->phase == HMLM_PHASE_PRECOPY && c->phases[p->phase] == 1) {
+		if (c->dirty_precopy)
+			dirty(c, c->dirty_precopy);
+		if (c->full_at_precopy) {
+			fill_lbas(c->src_fd, 300, 50, 77);	/* a gap */
+			fake_log_end(c->f, NVME_HMLM_MARK_FULL);
+		}
+	}
+	if (p->phase == HMLM_PHASE_ROUND) {
+		if (c->dirty_each_round)
+			dirty(c, c->dirty_each_round);
+		if (c->dirty_decreasing > 0)
+			dirty(c, --c->dirty_decreasing);
+	}
+	return (int)p->phase == c->cancel_phase;
+}
+
+static int on_mem(const struct hmlm_mem_range *r, unsigned int n, void *arg)
+{
+	struct ctx *c = arg;
+	unsigned int i;
+
+	c->mem_cb_ranges += n;
+	for (i = 0; i < n; i++)
+		c->mem_cb_len += r[i].len;
+	return 0;
+}
+
+FIXTURE(mig) {
+	struct fake f;
+	struct ctx c;
+	struct hmlm_session *src, *dst;
+	char src_path[64], dst_path[64], stream_path[64];
+	int src_fd, dst_fd;
+	struct hmlm_ns_map map;
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+};
+
+static int mk(char *path, const char *tmpl)
+{
+	strcpy(path, tmpl);
+	return mkstemp(path);
+}
+
+FIXTURE_SETUP(mig)
+{
+	unsigned char junk[NS_BYTES];
+
+	signal(SIGPIPE, SIG_IGN);
+	mock_reset();
+	fake_init(&self->f);
+	mock_set_handler(fake_handler, &self->f);
+	self->src_fd = mk(self->src_path, "/tmp/hmlm-src-XXXXXX");
+	self->dst_fd = mk(self->dst_path, "/tmp/hmlm-dst-XXXXXX");
+	ASSERT_GE(self->src_fd, 0);
+	ASSERT_GE(self->dst_fd, 0);
+	ASSERT_EQ(0, ftruncate(self->src_fd, NS_BYTES));
+	memset(junk, 0xee, sizeof(junk));
+	ASSERT_EQ(NS_BYTES, pwrite(self->dst_fd, junk, NS_BYTES, 0));
+	/* allocated: 0..63, 512..639, 1500..1599; the rest reads zeroes */
+	self->f.alloc[0] = (struct nvme_hmlm_lba_range){ 0, 64 };
+	self->f.alloc[1] = (struct nvme_hmlm_lba_range){ 512, 128 };
+	self->f.alloc[2] = (struct nvme_hmlm_lba_range){ 1500, 100 };
+	self->f.nalloc = 3;
+	fill_lbas(self->src_fd, 0, 64, 0);
+	fill_lbas(self->src_fd, 512, 128, 0);
+	fill_lbas(self->src_fd, 1500, 100, 0);
+	ASSERT_EQ(0, hmlm_session_open("/dev/null", SRC_CNTLID, &self->src));
+	ASSERT_EQ(0, hmlm_session_open("/dev/null", DST_CNTLID, &self->dst));
+	self->map = (struct hmlm_ns_map){ 1, 1, self->src_path, self->dst_path };
+	memset(&self->c, 0, sizeof(self->c));
+	self->c.f = &self->f;
+	self->c.src_fd = self->src_fd;
+	self->c.cancel_phase = -1;
+	memset(&self->p, 0, sizeof(self->p));
+	self->p.size = sizeof(self->p);
+	self->p.progress = on_progress;
+	self->p.progress_arg = &self->c;
+	self->stream_path[0] = '\0';
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	hmlm_session_close(self->src);
+	hmlm_session_close(self->dst);
+	close(self->src_fd);
+	close(self->dst_fd);
+	unlink(self->src_path);
+	unlink(self->dst_path);
+	if (self->stream_path[0])
+		unlink(self->stream_path);
+	if (self->f.log_w >= 0)
+		close(self->f.log_w);
+	mock_reset();
+}
+
+static int same(int a, int b)
+{
+	static unsigned char x[NS_BYTES], y[NS_BYTES];
+
+	if (pread(a, x, NS_BYTES, 0) != NS_BYTES ||
+	    pread(b, y, NS_BYTES, 0) != NS_BYTES)
+		return 0;
+	return !memcmp(x, y, NS_BYTES);
+}
+
+static int all_byte(int fd, unsigned char v)
+{
+	static unsigned char x[NS_BYTES];
+	unsigned int i;
+
+	if (pread(fd, x, NS_BYTES, 0) != NS_BYTES)
+		return 0;
+	for (i = 0; i < NS_BYTES; i++)
+		if (x[i] != v)
+			return 0;
+	return 1;
+}
+
+TEST_F(mig, copies_allocated_and_zeroes_gaps)
+{
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ((64 + 128 + 100) * LBA, self->r.allocated_bytes);
+	EXPECT_EQ((64 + 128 + 100) * LBA, self->r.bytes_copied);
+	EXPECT_EQ(0u, self->r.rounds);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_CONVERGED);
+	EXPECT_EQ(self->f.state_len, self->r.state_bytes);
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_DONE]);
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_RESUMED]);
+}
+
+TEST_F(mig, suspended_callback_before_state_is_read)
+{
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_SUSPENDED]);
+	EXPECT_TRUE(self->c.suspended_seen_src_suspended);
+	EXPECT_EQ(0u, self->c.state_gets_at_suspended);
+	EXPECT_LT(mock_index(NVME_HMLM_SUSPEND, 0), mock_index(NVME_HMLM_GET_STATE, 0));
+	EXPECT_EQ(0u, self->f.state_gets_before_suspend);
+	/* DUDMQ on the first Suspend, KEEP once the target runs */
+	EXPECT_EQ(NVME_HMLM_SUSPEND_DUDMQ,
+		  ((const struct nvme_hmlm_suspend *)mock_nth(NVME_HMLM_SUSPEND, 0)->data)->flags);
+	EXPECT_EQ(NVME_HMLM_SUSPEND_KEEP, self->f.src.last_suspend_flags);
+	EXPECT_EQ(0u, self->f.src.resumes);
+}
+
+TEST_F(mig, state_moves_with_target_index)
+{
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	ASSERT_EQ(self->f.state_len, self->f.set_len);
+	EXPECT_EQ(0, memcmp(self->f.set, self->f.state, self->f.set_len));
+	/* common version 1: CSVI 2 on the source, CSVI 1 on the target */
+	EXPECT_EQ(2, ((const struct nvme_hmlm_get_state *)mock_nth(NVME_HMLM_GET_STATE, 0)->data)->csvi);
+	EXPECT_EQ(1, self->f.set_csvi);
+	EXPECT_EQ(1u, self->f.dst.resumes);
+}
+
+TEST_F(mig, precopy_writes_copied_in_a_round)
+{
+	self->c.dirty_precopy = 3;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(1u, self->r.rounds);
+	EXPECT_EQ(3u * 8 * LBA, self->r.round_bytes[1]);
+	EXPECT_EQ(3u * 8 * LBA, self->r.bytes_rewritten);
+	EXPECT_EQ(5u, self->r.log_records);	/* first, 3 ranges, suspended */
+}
+
+TEST_F(mig, change_during_a_copy_is_copied_again)
+{
+	self->c.dirty_precopy = 2;
+	self->c.rewrite_in_round = 1;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(self->c.rewrote);
+	EXPECT_EQ(2u, self->r.rounds);
+	EXPECT_EQ(8u * LBA, self->r.round_bytes[2]);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
+TEST_F(mig, converged_dirty_goes_to_stop_and_copy)
+{
+	self->c.dirty_precopy = 1;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(0u, self->r.rounds);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_CONVERGED);
+	EXPECT_EQ(8u * LBA, self->r.stopcopy_bytes);
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_STOPCOPY]);
+}
+
+TEST_F(mig, max_rounds_ends_the_rounds)
+{
+	self->c.dirty_precopy = 10;
+	self->c.dirty_decreasing = 10;
+	self->p.converge_bytes = 1;
+	self->p.max_rounds = 3;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(3u, self->r.rounds);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_MAX_ROUNDS);
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_NO_PROGRESS);
+	EXPECT_EQ(10u * 8 * LBA, self->r.round_bytes[1]);
+	EXPECT_EQ(9u * 8 * LBA, self->r.round_bytes[2]);
+	EXPECT_EQ(7u * 8 * LBA, self->r.stopcopy_bytes);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
+TEST_F(mig, no_progress_ends_the_rounds)
+{
+	self->c.dirty_precopy = 4;
+	self->c.dirty_each_round = 4;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(1u, self->r.rounds);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_NO_PROGRESS);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
+TEST_F(mig, cancel_in_a_round_leaves_source_running)
+{
+	self->c.dirty_precopy = 4;
+	self->p.converge_bytes = 1;
+	self->c.cancel_phase = HMLM_PHASE_ROUND;
+	EXPECT_EQ(-ECANCELED, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SUSPEND));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_FALSE(self->f.src.suspended);
+}
+
+TEST_F(mig, cancel_when_suspended_resumes_source)
+{
+	self->c.cancel_phase = HMLM_PHASE_SUSPENDED;
+	EXPECT_EQ(-ECANCELED, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(1u, self->f.src.resumes);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+}
+
+TEST_F(mig, cancel_ignored_after_state)
+{
+	self->c.cancel_phase = HMLM_PHASE_STATE;
+	EXPECT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(1u, self->f.dst.resumes);
+	EXPECT_EQ(0u, self->f.src.resumes);
+}
+
+TEST_F(mig, target_set_state_failure_resumes_source)
+{
+	self->f.set_status = ST_INVALID;
+	EXPECT_EQ(-EIO, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(ST_INVALID, self->r.nvme_status);
+	EXPECT_EQ(1u, self->f.src.resumes);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+TEST_F(mig, target_resume_failure_resumes_source)
+{
+	self->f.resume_dst_status = 0x4006;
+	EXPECT_EQ(-EIO, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0x4006, self->r.nvme_status);
+	EXPECT_EQ(1u, self->f.src.resumes);
+}
+
+TEST_F(mig, target_suspended_before_set_state)
+{
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(1u, self->f.dst.suspends);
+	EXPECT_EQ(1u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_LT(mock_index(NVME_HMLM_SUSPEND, 1), mock_index(NVME_HMLM_SET_STATE, 0));
+	EXPECT_LT(mock_index(NVME_HMLM_SET_STATE, 0), mock_index(NVME_HMLM_RESUME, 0));
+	EXPECT_EQ(1u, self->f.dst.resumes);
+}
+
+TEST_F(mig, full_queue_recopies_everything)
+{
+	self->c.full_at_precopy = 1;
+	self->f.alloc[3] = self->f.alloc[2];
+	self->f.alloc[2] = (struct nvme_hmlm_lba_range){ 300, 50 };
+	self->f.nalloc = 4;	/* the second pass sees LBAs 300..349 */
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(1u, self->r.queue_full_events);
+	EXPECT_EQ(2u, self->f.log_starts);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
+TEST_F(mig, no_allocation_info_copies_whole_namespace)
+{
+	self->f.alloc_status = ST_INVALID;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_NO_ALLOC);
+	EXPECT_EQ((uint64_t)NS_BYTES, self->r.allocated_bytes);
+	EXPECT_EQ((uint64_t)NS_BYTES, self->r.bytes_copied);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
+TEST_F(mig, memory_tracking_until_suspended)
+{
+	struct hmlm_mem_range mr = { 0x100000, 1 << 20 };
+
+	self->p.mem_ranges = &mr;
+	self->p.nr_mem_ranges = 1;
+	self->p.mem_gran = 1;
+	self->p.mem_dirty = on_mem;
+	self->p.mem_arg = &self->c;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(2u, self->r.mem_ranges_reported);
+	EXPECT_EQ(2u, self->c.mem_cb_ranges);
+	EXPECT_EQ(2u * 2 * 8192, self->c.mem_cb_len);
+	EXPECT_EQ(2u, self->f.mem_recv_susp);
+	/* not stopped while suspended (the device refuses); close does it */
+	EXPECT_EQ(1, self->f.mem_tracking);
+}
+
+TEST_F(mig, memory_tracking_stopped_after_cancel_resume)
+{
+	struct hmlm_mem_range mr = { 0x100000, 1 << 20 };
+	int resume, stop;
+
+	self->p.mem_ranges = &mr;
+	self->p.nr_mem_ranges = 1;
+	self->c.cancel_phase = HMLM_PHASE_SUSPENDED;
+	EXPECT_EQ(-ECANCELED, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0, self->f.mem_tracking);
+	resume = mock_index(NVME_HMLM_RESUME, 0);
+	stop = mock_index(NVME_HMLM_TRACK_MEM, mock_count(NVME_HMLM_TRACK_MEM) - 1);
+	EXPECT_LT(resume, stop);
+	EXPECT_EQ(NVME_HMLM_TRACK_STOP,
+		  ((const struct nvme_hmlm_track_mem *)mock_get(stop)->data)->op);
+}
+
+TEST_F(mig, memory_tracking_without_resources_fails_early)
+{
+	struct hmlm_mem_range mr = { 0, 1 << 20 };
+
+	self->f.mem_nores = 1;
+	self->p.mem_ranges = &mr;
+	self->p.nr_mem_ranges = 1;
+	EXPECT_EQ(-ENOSPC, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SUSPEND));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_LOG_START));
+}
+
+TEST_F(mig, downtime_budget_reported)
+{
+	self->p.downtime_budget_us = 1;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_BUDGET_EXCEEDED);
+	EXPECT_GT(self->r.downtime_ns, 1000u);
+	EXPECT_GE(self->r.downtime_ns, self->r.suspend_to_resume_ns);
+	self->p.downtime_budget_us = 60000000;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_BUDGET_EXCEEDED);
+}
+
+TEST_F(mig, bad_arguments)
+{
+	struct hmlm_ns_map two[2] = { self->map, self->map };
+
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->src, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 0, &self->p, &self->r));
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, two, 2, &self->p, &self->r));
+	EXPECT_EQ(0u, mock_ncalls() - 2);	/* only the two BINDs */
+}
+
+TEST_F(mig, small_target_refused)
+{
+	ASSERT_EQ(0, ftruncate(self->dst_fd, NS_BYTES / 2));
+	EXPECT_EQ(-ENOSPC, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_LOG_START));
+}
+
+/* migrate_out into a file, then migrate_in from it. */
+static int out_to_file(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *self)
+{
+	int fd = mk(self->stream_path, "/tmp/hmlm-stream-XXXXXX");
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = hmlm_migrate_out(self->src, &self->map, 1, fd, &self->p, &self->r);
+	close(fd);
+	(void)_metadata;
+	return ret;
+}
+
+TEST_F(mig, out_then_in_moves_data_and_state)
+{
+	struct hmlm_migrate_report in;
+	struct stat st;
+	int fd;
+
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	EXPECT_EQ(1u, self->r.rounds);
+	EXPECT_TRUE(self->f.src.suspended);	/* stays stopped: KEEP */
+	EXPECT_EQ(NVME_HMLM_SUSPEND_KEEP, self->f.src.last_suspend_flags);
+	ASSERT_EQ(0, stat(self->stream_path, &st));
+	EXPECT_EQ((uint64_t)st.st_size, self->r.stream_bytes);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &in));
+	close(fd);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	ASSERT_EQ(self->f.state_len, self->f.set_len);
+	EXPECT_EQ(0, memcmp(self->f.set, self->f.state, self->f.set_len));
+	EXPECT_EQ(1, self->f.set_csvi);
+	EXPECT_EQ(1u, self->f.dst.resumes);
+	EXPECT_EQ(self->r.bytes_copied, in.bytes_copied);
+	EXPECT_EQ(1u, in.rounds);
+}
+
+TEST_F(mig, in_rejects_corruption_before_writing)
+{
+	unsigned char b;
+	int fd;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	fd = open(self->stream_path, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, pread(fd, &b, 1, 4096));	/* in the first DATA record */
+	b ^= 0x10;
+	ASSERT_EQ(1, pwrite(fd, &b, 1, 4096));
+	lseek(fd, 0, SEEK_SET);
+	EXPECT_GT(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &self->r));
+	close(fd);
+	EXPECT_TRUE(all_byte(self->dst_fd, 0xee));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+TEST_F(mig, in_rejects_unmapped_namespace)
+{
+	struct hmlm_ns_map other = self->map;
+	int fd;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	other.src_nsid = 2;
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-ENOENT, hmlm_migrate_in(self->dst, &other, 1, fd, &self->p, &self->r));
+	close(fd);
+	EXPECT_TRUE(all_byte(self->dst_fd, 0xee));
+}
+
+TEST_F(mig, in_without_state_record_fails)
+{
+	struct hmlm_stream_info info;
+	struct hmlm_stream_ns ns = { 1, LBA, NLBAS };
+	struct hmlm_stream_writer *w;
+	int fd = mk(self->stream_path, "/tmp/hmlm-stream-XXXXXX");
+
+	ASSERT_GE(fd, 0);
+	memset(&info, 0, sizeof(info));
+	info.num_ns = 1;
+	info.ns = &ns;
+	ASSERT_EQ(0, hmlm_stream_writer_open(fd, &info, 0, &w));
+	ASSERT_EQ(0, hmlm_stream_writer_finish(w));
+	hmlm_stream_writer_close(w);
+	lseek(fd, 0, SEEK_SET);
+	EXPECT_GT(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &self->r));
+	close(fd);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
+}
+
+TEST_F(mig, out_write_failure_leaves_source_running)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	close(p[0]);	/* EPIPE on the first write */
+	EXPECT_EQ(-EPIPE, hmlm_migrate_out(self->src, &self->map, 1, p[1], &self->p, &self->r));
+	close(p[1]);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+}
+
+TEST_HARNESS_MAIN
