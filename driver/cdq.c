@@ -68,6 +68,7 @@ static struct workqueue_struct *hmlm_wq;
  * @head_work: Sends the head to the device.
  * @wq: Readers and pollers wait here.
  * @timer: The polling timer.
+ * @timer_lock: Serializes re-arming @timer from hmlm_log_fast().
  * @interval: The timer's current period in ns (racy by design).
  * @was_ready: An entry was ready at the last tick (for the back-off).
  */
@@ -96,6 +97,8 @@ struct hmlm_log {
 	struct work_struct	head_work;
 	wait_queue_head_t	wq;
 	struct hrtimer		timer;
+	/* serializes re-arming @timer in hmlm_log_fast() */
+	spinlock_t		timer_lock;
 	u64			interval;
 	bool			was_ready;
 };
@@ -195,15 +198,24 @@ static enum hrtimer_restart hmlm_log_timer_fn(struct hrtimer *t)
  * hmlm_log_fast() - poll fast: someone is waiting
  * @log: The log.
  *
- * Context: Any context.
+ * Context: Process context; takes and releases @log->timer_lock.
  */
 static void hmlm_log_fast(struct hmlm_log *log)
 {
-	if (READ_ONCE(log->interval) > HMLM_POLL_MIN_NS) {
-		WRITE_ONCE(log->interval, HMLM_POLL_MIN_NS);
+	if (READ_ONCE(log->interval) <= HMLM_POLL_MIN_NS)
+		return;
+	WRITE_ONCE(log->interval, HMLM_POLL_MIN_NS);
+	/*
+	 * Re-arm only a timer that is not running its callback: the callback
+	 * forwards the timer itself, and hrtimer_forward() on a timer that
+	 * was started meanwhile is a bug. A running callback reads the new
+	 * interval on its next expiry instead.
+	 */
+	spin_lock(&log->timer_lock);
+	if (hrtimer_try_to_cancel(&log->timer) >= 0)
 		hrtimer_start(&log->timer, ns_to_ktime(HMLM_POLL_MIN_NS),
 			      HRTIMER_MODE_REL);
-	}
+	spin_unlock(&log->timer_lock);
 }
 
 /**
@@ -823,6 +835,7 @@ int hmlm_log_start(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 	mutex_init(&log->lock);
 	init_waitqueue_head(&log->wq);
 	INIT_WORK(&log->head_work, hmlm_log_head_work);
+	spin_lock_init(&log->timer_lock);
 	hrtimer_init(&log->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	log->timer.function = hmlm_log_timer_fn;
 
