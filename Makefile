@@ -42,6 +42,9 @@ check:
 demo:
 	@scripts/demo.sh
 
+bench:
+	@scripts/bench.sh
+
 vm-shell: deps all selftests
 	@scripts/vm.sh --shell
 
