@@ -126,7 +126,13 @@ static enum rq_end_io_ret hmlm_async_end_io(struct request *req,
 		ctx->ret = nvme_req(req)->status;
 	else
 		ctx->ret = blk_status_to_errno(err);
-	complete(&ctx->done);
+	/*
+	 * complete_all(): the end is observed more than once (a wait that
+	 * gives up, then completion_done() or another wait), and a wait that
+	 * succeeds must not consume it, or completion_done() says "still in
+	 * flight" afterwards.
+	 */
+	complete_all(&ctx->done);
 	hmlm_async_put(ctx);
 	return RQ_END_IO_FREE;
 }

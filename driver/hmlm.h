@@ -21,7 +21,8 @@ struct hmlm_log;
  * struct hmlm_async - a Migration Send Suspend the caller may stop waiting for
  * @ref: Two references while the command is in flight: the waiter's and
  *	the completion handler's.
- * @done: Completed by the request's end_io.
+ * @done: Completed with complete_all() by the request's end_io, so it
+ *	stays done for completion_done() after any number of waits.
  * @ret: As hmlm_submit_admin() returns, valid once @done completed.
  * @dudmq: The command had DUDMQ set.
  * @keep: The session asked not to resume on release.

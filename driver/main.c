@@ -592,7 +592,7 @@ static int hmlm_fops_open(struct inode *inode, struct file *filp)
  * @kref: The session's @ref.
  *
  * Releases the binding, so the migratable controller can be bound again,
- * and the controller references.
+ * the controller references and a Suspend context still pending.
  *
  * Context: Process context; takes and releases hmlm_bindings_lock.
  */
@@ -602,6 +602,9 @@ static void hmlm_session_free(struct kref *kref)
 
 	if (s->ctrl)
 		hmlm_ctrl_put(hmlm_unbind(s));
+	/* A Suspend that did not end within the release's wait. */
+	if (s->pending)
+		hmlm_async_put(s->pending);
 	mutex_destroy(&s->lock);
 	kfree(s);
 }
@@ -682,6 +685,7 @@ int hmlm_settle_pending(struct hmlm_session *s, bool wait)
 		return 0;
 	if (wait)
 		wait_for_completion_timeout(&p->done, HMLM_ADMIN_WAIT);
+	/* @done stays done once completed (complete_all()), even if waited for. */
 	if (!completion_done(&p->done))
 		return -EBUSY;
 	if (p->ret == 0) {
