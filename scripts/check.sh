@@ -24,9 +24,23 @@ if make -s host-check HOST_RESULT="$res"; then :; fi
 read -r host_pass host_fail host_skip < "$res" || true
 host_pass=${host_pass:-0} host_fail=${host_fail:-1} host_skip=${host_skip:-0}
 
-guest_pass=0 guest_fail=1 guest_skip=0
-if scripts/vm.sh --result "$res" "$@"; then :; fi
-[ -s "$res" ] && read -r guest_pass guest_fail guest_skip < "$res"
+guest_pass=0 guest_fail=0 guest_skip=0
+# One boot per list: the main one, then each fault-injection boot (its
+# QEMU arguments in the matching .qemu-args file, one per line).
+for list in selftests/tests.list selftests/tests-faults*.list; do
+	[ -f "$list" ] || continue
+	qargs=()
+	if [ -f "${list%.list}.qemu-args" ]; then
+		while read -r a; do
+			[ -n "$a" ] && qargs+=(--qemu-arg "$a")
+		done < "${list%.list}.qemu-args"
+	fi
+	: > "$res"
+	if scripts/vm.sh --tests "$list" --result "$res" "${qargs[@]}" "$@"; then :; fi
+	p=0 f=1 s=0
+	[ -s "$res" ] && read -r p f s < "$res"
+	guest_pass=$((guest_pass + p)) guest_fail=$((guest_fail + f)) guest_skip=$((guest_skip + s))
+done
 rm -f "$res"
 
 log "host unit tests: $host_pass passed, $host_fail failed, $host_skip skipped"
