@@ -55,11 +55,15 @@ $(LIBMK_HOST_PROGS): $(LIBMK_DIR)/%: $(LIBMK_DIR)/%.c $(LIBMK_DEPS) \
 	$(LIBMK_CC) $(LIBMK_CPPFLAGS) $(LIBMK_CFLAGS) $(LIBMK_SAN) -pthread \
 		-o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_MOCK) -Wl,-rpath,'$$ORIGIN' -ldl
 
+# Standalone only: included from selftests/Makefile, lib/udrv.mk has the rule.
+ifndef UDRV_LIB
 $(LIBMK_UDRV):
 	$(MAKE) -C $(LIBMK_SELFTESTS)/lib
+endif
 
 $(LIBMK_SELFTESTS)/hmlm_lib_test: $(LIBMK_SELFTESTS)/guest/hmlm_lib_test.c \
-		$(LIBMK_DEPS) $(LIBMK_UDRV) $(LIBMK_SELFTESTS)/lib/udrv.h
+		$(LIBMK_DEPS) $(LIBMK_UDRV) $(LIBMK_SELFTESTS)/lib/udrv.h \
+		$(LIBMK_SELFTESTS)/lib/bench.h
 	$(LIBMK_CC) $(LIBMK_CPPFLAGS) -I$(LIBMK_SELFTESTS)/lib \
 		-I$(LIBMK_SELFTESTS) $(LIBMK_CFLAGS) -Wno-clobbered -pthread \
 		-o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_UDRV) -static
