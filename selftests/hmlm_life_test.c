@@ -204,32 +204,6 @@ TEST(rmmod_refused_while_bound)
 	close(s);
 }
 
-static int sysfs_read(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fgets(buf, len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fputs(val, f) >= 0;
-	return (fclose(f) == 0 && ok) ? 0 : -EIO;
-}
-
 /* Wait until /sys/class/nvme/<pf>/state reads "live". */
 static bool wait_live(const char *pf)
 {
@@ -239,7 +213,7 @@ static bool wait_live(const char *pf)
 	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state",
 		 strrchr(pf, '/') + 1);
 	for (i = 0; i < 300; i++) {
-		if (!sysfs_read(path, st, sizeof(st)) && !strcmp(st, "live"))
+		if (!bench_sysfs_read(path, st, sizeof(st)) && !strcmp(st, "live"))
 			return true;
 		usleep(20000);
 	}
@@ -308,7 +282,7 @@ TEST_F(reset, reset_of_the_mmc_gives_enodev)
 
 	snprintf(path, sizeof(path), "/sys/class/nvme/%s/reset_controller",
 		 strrchr(b.src_pf, '/') + 1);
-	ASSERT_EQ(0, sysfs_write(path, "1"));
+	ASSERT_EQ(0, bench_sysfs_write(path, "1"));
 	ASSERT_TRUE(wait_live(b.src_pf));
 
 	/* Live again, but the session's controller was reset under it. */
@@ -343,7 +317,7 @@ TEST_F(reset, reset_of_the_mmc_gives_enodev)
 	close(s2);
 	close(nfd);
 	/* And the VF works for a guest driver again. */
-	ASSERT_NE(NULL, hmlm_env_word("HMLM_SRC_VFS", 0, bdf, sizeof(bdf)));
+	ASSERT_NE(NULL, bench_env_word("HMLM_SRC_VFS", 0, bdf, sizeof(bdf)));
 	ASSERT_EQ(0, udrv_open(bdf, NULL, &c));
 	udrv_close(c);
 }

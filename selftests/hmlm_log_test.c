@@ -36,7 +36,7 @@ FIXTURE_SETUP(log)
 	self->c = NULL;
 	hmlm_bench_get(&self->b);
 	if (!self->b.ok || !self->b.hmlm || !self->b.n_src ||
-	    !hmlm_env_word("HMLM_SRC_VFS", 0, bdf, sizeof(bdf)))
+	    !bench_env_word("HMLM_SRC_VFS", 0, bdf, sizeof(bdf)))
 		SKIP(return, "needs the bench with hmlm=on");
 	self->hfd = hmlm_session(self->b.src_pf, self->b.src_ids[0], NULL);
 	ASSERT_LE(0, self->hfd) TH_LOG("bind: %d", self->hfd);

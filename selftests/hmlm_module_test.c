@@ -9,15 +9,7 @@
 
 static int read_refcnt(void)
 {
-	FILE *f = fopen(HMLM_SYSMOD "/refcnt", "r");
-	int v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return (int)bench_sysfs_long(HMLM_SYSMOD "/refcnt", -1);
 }
 
 TEST(load)

@@ -253,8 +253,8 @@ TEST_F(st, set_state_roundtrip_chunked)
 	char sbdf[32], dbdf[32];
 	int r;
 
-	ASSERT_NE(NULL, hmlm_env_word("HMLM_SRC_VFS", 0, sbdf, sizeof(sbdf)));
-	ASSERT_NE(NULL, hmlm_env_word("HMLM_DST_VFS", 0, dbdf, sizeof(dbdf)));
+	ASSERT_NE(NULL, bench_env_word("HMLM_SRC_VFS", 0, sbdf, sizeof(sbdf)));
+	ASSERT_NE(NULL, bench_env_word("HMLM_DST_VFS", 0, dbdf, sizeof(dbdf)));
 	r = udrv_open(sbdf, NULL, &c);
 	ASSERT_EQ(0, r) TH_LOG("udrv_open(%s): %d", sbdf, r);
 	ASSERT_EQ(0, hmlm_suspend(self->src, 0));
@@ -469,7 +469,7 @@ static int vf_write8(__u64 slba)
 	char bdf[32], buf[4096];
 	int r;
 
-	if (!hmlm_env_word("HMLM_SRC_VFS", 0, bdf, sizeof(bdf)))
+	if (!bench_env_word("HMLM_SRC_VFS", 0, bdf, sizeof(bdf)))
 		return -ENOENT;
 	r = udrv_open(bdf, NULL, &c);
 	if (r)

@@ -24,9 +24,11 @@
 #include <nvme_lm.h>
 #include <uapi/linux/nvme_hmlm.h>
 
-#define HMLM_DEV	"/dev/nvme-hmlm"
-#define HMLM_MODNAME	"nvme_hmlm"
-#define HMLM_SYSMOD	"/sys/module/" HMLM_MODNAME
+#include "lib/bench.h"
+
+#define HMLM_DEV	BENCH_HMLM_DEV
+#define HMLM_MODNAME	BENCH_HMLM_MODNAME
+#define HMLM_SYSMOD	BENCH_HMLM_SYSMOD
 #define HMLM_MAX_VFS	16
 
 /* ASSERT that @cmd fails with -1, EXPECT that errno is @e. */
@@ -103,40 +105,21 @@ static inline int hmlm_sysfs_cntlid(const char *dev)
 {
 	const char *base = strrchr(dev, '/');
 	char path[256];
-	int v = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/class/nvme/%s/cntlid",
 		 base ? base + 1 : dev);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return (int)bench_sysfs_long(path, -1);
 }
 
 static inline bool hmlm_module_loaded(void)
 {
-	return access(HMLM_SYSMOD, F_OK) == 0;
+	return bench_module_loaded();
 }
 
 /* 0 or -errno of finit_module($HMLM_MODULE). */
 static inline int hmlm_finit_module(void)
 {
-	const char *path = getenv("HMLM_MODULE");
-	int fd, ret, err;
-
-	if (!path)
-		return -ENOENT;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	err = errno;
-	close(fd);
-	return ret ? -err : 0;
+	return bench_finit_module(getenv("HMLM_MODULE"));
 }
 
 /* 0 or -errno of delete_module("nvme_hmlm"), as rmmod calls it. */
@@ -145,44 +128,16 @@ static inline int hmlm_delete_module(void)
 	return syscall(SYS_delete_module, HMLM_MODNAME, O_NONBLOCK) ? -errno : 0;
 }
 
-/*
- * Wait up to 5 s for /dev/nvme-hmlm to exist (@present) or not. If
- * devtmpfs does not create the node, make it from sysfs.
- */
+/* Wait up to 5 s for /dev/nvme-hmlm to exist (@present) or not. */
 static inline bool hmlm_wait_dev(bool present)
 {
-	unsigned int maj, min;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if ((access(HMLM_DEV, F_OK) == 0) == present)
-			return true;
-		if (present && i == 20) {
-			FILE *f = fopen("/sys/class/misc/nvme-hmlm/dev", "r");
-
-			if (f && fscanf(f, "%u:%u", &maj, &min) == 2)
-				mknod(HMLM_DEV, S_IFCHR | 0600, makedev(maj, min));
-			if (f)
-				fclose(f);
-		}
-		usleep(50000);
-	}
-	return false;
+	return bench_wait_hmlm_dev(present);
 }
 
 /* Load the module unless it is loaded; 0 or -errno. */
 static inline int hmlm_ensure_loaded(void)
 {
-	int ret = 0;
-
-	if (!hmlm_module_loaded()) {
-		ret = hmlm_finit_module();
-		if (ret == -EEXIST)
-			ret = 0;
-	}
-	if (!ret && !hmlm_wait_dev(true))
-		ret = -ENODEV;
-	return ret;
+	return bench_load_module(getenv("HMLM_MODULE"));
 }
 
 static inline int hmlm_open(void)
@@ -234,33 +189,6 @@ static inline int hmlm_drop_sys_admin(void)
 	d[i].permitted &= ~bit;
 	d[i].inheritable &= ~bit;
 	return syscall(SYS_capset, &h, d) ? -1 : 0;
-}
-
-/* Word @idx (0-based) of the environment variable @name, or NULL. */
-static inline const char *hmlm_env_word(const char *name, int idx, char *buf,
-					size_t len)
-{
-	const char *p = getenv(name);
-	int i = 0;
-
-	while (p && *p) {
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, " ");
-		if (i++ == idx) {
-			if (n >= len)
-				return NULL;
-			memcpy(buf, p, n);
-			buf[n] = 0;
-			return buf;
-		}
-		p += n;
-	}
-	return NULL;
 }
 
 /*

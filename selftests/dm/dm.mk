@@ -25,7 +25,8 @@ DM_LDFLAGS ?= -static
 
 DM_NAMES := identify migration track lba cdq migrate
 DM_TESTS := $(foreach n,$(DM_NAMES),$(DM_SELFTESTS)/dm_$(n)_test)
-DM_HEADERS := $(DM_DIR)/dm_common.h $(DM_TOP)/include/nvme_lm.h $(UDRV_DIR)/udrv.h
+DM_HEADERS := $(DM_DIR)/dm_common.h $(DM_TOP)/include/nvme_lm.h $(UDRV_DIR)/udrv.h \
+	$(UDRV_DIR)/bench.h
 
 .PHONY: dm-all dm-clean
 dm-all: $(DM_TESTS)

@@ -43,7 +43,7 @@ static bool ns_name_as_before(const char *dev, uint32_t nsid)
 	want = getenv(var);
 	if (!want || !*want)
 		return true;
-	return !dm_ns_blkdev(dev, nsid, blk, sizeof(blk)) && !strcmp(blk, want);
+	return !bench_ns_blkdev(dev, nsid, blk, sizeof(blk)) && !strcmp(blk, want);
 }
 
 /* Bind the kernel driver to @pci and wait for a live controller. */
@@ -53,7 +53,7 @@ static int bind_live(const char *pci, char *dev, size_t dlen, char *why, size_t 
 	int i;
 
 	if (!dm_pci_bound(pci)) {
-		i = dm_sysfs_write("/sys/bus/pci/drivers/nvme/bind", pci);
+		i = bench_sysfs_write("/sys/bus/pci/drivers/nvme/bind", pci);
 		if (i) {
 			snprintf(why, len, "bind %s: %s", pci, strerror(-i));
 			return i;
@@ -62,7 +62,7 @@ static int bind_live(const char *pci, char *dev, size_t dlen, char *why, size_t 
 	for (i = 0; i < 600; i++) {
 		if (!dm_pci_ctrl_dev(pci, dev, dlen)) {
 			snprintf(p, sizeof(p), "/sys/class/nvme/%s/state", dev + 5);
-			if (!dm_sysfs_read(p, st, sizeof(st)) && !strcmp(st, "live"))
+			if (!bench_sysfs_read(p, st, sizeof(st)) && !strcmp(st, "live"))
 				return 0;
 		}
 		usleep(50000);
@@ -91,8 +91,8 @@ static int restore_pf(const struct dm_env *e, char *why, size_t len)
 			return -ENODEV;
 		}
 		for (i = 0; i < 200; i++) {
-			if (!dm_ns_blkdev(dev, 1, blk, sizeof(blk)) &&
-			    !dm_ns_blkdev(dev, 2, blk, sizeof(blk)))
+			if (!bench_ns_blkdev(dev, 1, blk, sizeof(blk)) &&
+			    !bench_ns_blkdev(dev, 2, blk, sizeof(blk)))
 				break;
 			usleep(50000);
 		}
@@ -108,7 +108,7 @@ static int restore_pf(const struct dm_env *e, char *why, size_t len)
 			return -EEXIST;
 		}
 		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", e->src_pci);
-		rc = dm_sysfs_write(p, e->src_pci);
+		rc = bench_sysfs_write(p, e->src_pci);
 		if (rc) {
 			snprintf(why, len, "unbind %s: %s", e->src_pci, strerror(-rc));
 			return rc;
@@ -161,7 +161,7 @@ FIXTURE_SETUP(cdq)
 	self->c2 = self->env.src_id[1];
 	if (dm_pci_bound(self->env.src_pci)) {
 		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", self->env.src_pci);
-		rc = dm_sysfs_write(p, self->env.src_pci);
+		rc = bench_sysfs_write(p, self->env.src_pci);
 		ASSERT_EQ(0, rc) TH_LOG("unbind %s: %s", self->env.src_pci, strerror(-rc));
 		for (i = 0; i < 100 && dm_pci_bound(self->env.src_pci); i++)
 			usleep(50000);

@@ -34,6 +34,7 @@
 #include <linux/nvme_ioctl.h>
 
 #include <nvme_lm.h>
+#include "bench.h"
 #include "udrv.h"
 
 /* ---- statuses (SCT << 8 | SC) ------------------------------------------ */
@@ -171,28 +172,6 @@ struct dm_env {
 	int src_id[DM_MAX_VFS], dst_id[DM_MAX_VFS];
 };
 
-static inline int dm_words(const char *v, char out[][32], int max)
-{
-	int n = 0;
-
-	while (v && *v && n < max) {
-		size_t l;
-
-		while (*v == ' ')
-			v++;
-		if (!*v)
-			break;
-		l = strcspn(v, " ");
-		if (l >= 32)
-			return n;
-		memcpy(out[n], v, l);
-		out[n][l] = 0;
-		n++;
-		v += l;
-	}
-	return n;
-}
-
 static inline void dm_env_get(struct dm_env *e)
 {
 	char w[DM_MAX_VFS][32];
@@ -217,15 +196,15 @@ static inline void dm_env_get(struct dm_env *e)
 	e->vq_per_vf = s ? atoi(s) : 4;
 	if (e->vq_per_vf < 2)
 		e->vq_per_vf = 4;
-	e->nvf = dm_words(getenv("HMLM_SRC_VFS"), e->src_vf, DM_MAX_VFS);
-	if (dm_words(getenv("HMLM_DST_VFS"), e->dst_vf, DM_MAX_VFS) != e->nvf)
+	e->nvf = bench_words(getenv("HMLM_SRC_VFS"), e->src_vf, DM_MAX_VFS);
+	if (bench_words(getenv("HMLM_DST_VFS"), e->dst_vf, DM_MAX_VFS) != e->nvf)
 		return;
-	n = dm_words(getenv("HMLM_SRC_CNTLIDS"), w, DM_MAX_VFS);
+	n = bench_words(getenv("HMLM_SRC_CNTLIDS"), w, DM_MAX_VFS);
 	for (i = 0; i < n; i++)
 		e->src_id[i] = atoi(w[i]);
 	if (n != e->nvf)
 		return;
-	n = dm_words(getenv("HMLM_DST_CNTLIDS"), w, DM_MAX_VFS);
+	n = bench_words(getenv("HMLM_DST_CNTLIDS"), w, DM_MAX_VFS);
 	for (i = 0; i < n; i++)
 		e->dst_id[i] = atoi(w[i]);
 	if (n != e->nvf || e->nvf < 1)
@@ -243,35 +222,6 @@ static inline void dm_env_get(struct dm_env *e)
 } while (0)
 
 /* ---- sysfs ------------------------------------------------------------- */
-
-static inline int dm_sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static inline int dm_sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
 
 static inline bool dm_pci_bound(const char *pci)
 {
@@ -302,73 +252,6 @@ static inline int dm_pci_ctrl_dev(const char *pci, char *out, size_t len)
 		break;
 	}
 	closedir(dir);
-	return rc;
-}
-
-/*
- * Block device of namespace @nsid of controller /dev/nvmeX: with native
- * multipath the controller holds the hidden path nvmeScXnH and the disk is
- * the head nvmeSnH; without it, nvmeXnH. H is an instance number, not the
- * NSID (namespaces are scanned in parallel), so the nsid attribute decides.
- */
-static inline int dm_ns_blkdev(const char *ctrl_dev, uint32_t nsid, char *out, size_t len)
-{
-	const char *name = strrchr(ctrl_dev, '/');
-	unsigned int s, c, h;
-	char p[256], disk[64], v[32];
-	struct dirent *d;
-	DIR *dir;
-	int rc = -ENOENT;
-
-	name = name ? name + 1 : ctrl_dev;
-	snprintf(p, sizeof(p), "/sys/class/nvme/%s", name);
-	dir = opendir(p);
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir))) {
-		if (sscanf(d->d_name, "nvme%uc%un%u", &s, &c, &h) == 3)
-			snprintf(disk, sizeof(disk), "nvme%un%u", s, h);
-		else if (sscanf(d->d_name, "nvme%un%u", &c, &h) == 2)
-			snprintf(disk, sizeof(disk), "%.60s", d->d_name);
-		else
-			continue;
-		snprintf(p, sizeof(p), "/sys/block/%s/nsid", disk);
-		if (dm_sysfs_read(p, v, sizeof(v)) || strtoul(v, NULL, 0) != nsid)
-			continue;
-		snprintf(out, len, "/dev/%s", disk);
-		rc = 0;
-		break;
-	}
-	closedir(dir);
-	if (!rc && access(out, F_OK))
-		rc = -ENOENT;
-	return rc;
-}
-
-/* Set Memory Space and Bus Master of an unbound function (sysfs). */
-static inline int dm_pci_enable_bm(const char *pci)
-{
-	char p[128];
-	uint16_t cmd;
-	int fd, rc;
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/enable", pci);
-	rc = dm_sysfs_write(p, "1");
-	if (rc && rc != -EIO)
-		return rc;
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", pci);
-	fd = open(p, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = 0;
-	if (pread(fd, &cmd, 2, 4) != 2) {
-		rc = -EIO;
-	} else {
-		cmd |= (1u << 1) | (1u << 2) | (1u << 10);
-		if (pwrite(fd, &cmd, 2, 4) != 2)
-			rc = -EIO;
-	}
-	close(fd);
 	return rc;
 }
 
@@ -495,6 +378,31 @@ static inline int dm_set_state(const struct dm_ctl *ctl, uint16_t cntlid, uint8_
 			.cdw11 = NVME_LM_MSEND_STATE_CDW11(cntlid, csvi, csuuidi),
 			.cdw12 = (uint32_t)off, .cdw13 = (uint32_t)(off >> 32),
 			.cdw15 = len / 4, .buf = (void *)buf, .len = len }, NULL);
+}
+
+/* Size of the controller state header, and the most the tests read. */
+#define DM_STATE_HDR		48
+#define DM_STATE_MAX		8192
+
+/*
+ * Read the whole state (header first for the sizes) into @buf, which holds
+ * DM_STATE_MAX bytes; its size in *@len.
+ */
+static inline int dm_state_read(const struct dm_ctl *pf, uint16_t cntlid, uint8_t csvi,
+				uint8_t csuuidi, uint8_t *buf, uint32_t *len, uint32_t *dw0)
+{
+	uint64_t n, v;
+	int rc;
+
+	rc = dm_get_state(pf, cntlid, csvi, csuuidi, 0, buf, DM_STATE_HDR, dw0);
+	if (rc)
+		return rc;
+	n = le64_at(buf, 16);
+	v = le64_at(buf, 32);
+	if (DM_STATE_HDR + 4 * (n + v) > DM_STATE_MAX)
+		return -E2BIG;
+	*len = DM_STATE_HDR + 4 * (uint32_t)(n + v);
+	return dm_get_state(pf, cntlid, csvi, csuuidi, 0, buf, *len, dw0);
 }
 
 static inline int dm_log_user_data(const struct dm_ctl *ctl, uint16_t cdqid, uint8_t lact)

@@ -77,7 +77,7 @@ FIXTURE_SETUP(lba)
 	DM_NEED_MODEL(&self->env);
 	self->pf.fd = open(self->env.dst_pf, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->pf.fd) TH_LOG("open %s: %s", self->env.dst_pf, strerror(errno));
-	ASSERT_EQ(0, dm_ns_blkdev(self->env.dst_pf, NSID, self->blk, sizeof(self->blk)))
+	ASSERT_EQ(0, bench_ns_blkdev(self->env.dst_pf, NSID, self->blk, sizeof(self->blk)))
 		TH_LOG("no block device for namespace %d of %s", NSID, self->env.dst_pf);
 	self->bfd = open(self->blk, O_RDWR | O_DIRECT | O_CLOEXEC);
 	ASSERT_LE(0, self->bfd) TH_LOG("open %s: %s", self->blk, strerror(errno));

@@ -17,8 +17,8 @@
 #define NQ		2
 #define QSIZE		32
 #define TMO		300
-#define STATE_MAX	8192
-#define HDR		48
+#define STATE_MAX	DM_STATE_MAX
+#define HDR		DM_STATE_HDR
 #define LBA0		4096	/* the test's blocks: LBA0 .. LBA0 + 24 */
 #define CHUNK		(1u << 20)
 
@@ -107,23 +107,6 @@ FIXTURE_TEARDOWN(mig)
 	}
 }
 
-static int state_read(const struct dm_ctl *pf, uint16_t cntlid, uint8_t csvi, uint8_t csuuidi,
-		      uint8_t *buf, uint32_t *len, uint32_t *dw0)
-{
-	uint64_t n, v;
-	int rc;
-
-	rc = dm_get_state(pf, cntlid, csvi, csuuidi, 0, buf, HDR, dw0);
-	if (rc)
-		return rc;
-	n = le64_at(buf, 16);
-	v = le64_at(buf, 32);
-	if (HDR + 4 * (n + v) > STATE_MAX)
-		return -E2BIG;
-	*len = HDR + 4 * (uint32_t)(n + v);
-	return dm_get_state(pf, cntlid, csvi, csuuidi, 0, buf, *len, dw0);
-}
-
 static void pattern(uint8_t *p, size_t len, uint32_t seed)
 {
 	size_t i;
@@ -147,8 +130,8 @@ static long long copy_namespace(struct __test_metadata *_metadata, FIXTURE_DATA(
 	int sfd, dfd, rc;
 	uint32_t i, n;
 
-	if (dm_ns_blkdev(self->env.src_pf, NSID, sb, sizeof(sb)) ||
-	    dm_ns_blkdev(self->env.dst_pf, NSID, db, sizeof(db)))
+	if (bench_ns_blkdev(self->env.src_pf, NSID, sb, sizeof(sb)) ||
+	    bench_ns_blkdev(self->env.dst_pf, NSID, db, sizeof(db)))
 		return -ENOENT;
 	rc = dm_identify(&self->src, 0, 0, NSID, 0, id);
 	if (rc)
@@ -212,7 +195,7 @@ static int blk_read(const char *pf, uint64_t slba, uint32_t nlb, uint32_t lbs, v
 	void *buf;
 	int fd, rc = 0;
 
-	if (dm_ns_blkdev(pf, NSID, b, sizeof(b)))
+	if (bench_ns_blkdev(pf, NSID, b, sizeof(b)))
 		return -ENOENT;
 	fd = open(b, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
@@ -236,7 +219,7 @@ TEST_F_TIMEOUT(mig, nvme_state_alone_needs_an_enabled_target, TMO)
 	uint32_t len = 0, dw0 = 0;
 
 	ASSERT_ST(ST_OK, dm_suspend(&self->src, self->sc, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->src, self->sc, 1, 0, self->st, &len, &dw0));
+	ASSERT_ST(ST_OK, dm_state_read(&self->src, self->sc, 1, 0, self->st, &len, &dw0));
 	EXPECT_EQ(1u, dw0);
 	ASSERT_ST(ST_OK, dm_suspend(&self->dst, self->dc, NVME_LM_STYPE_SUSPEND, false));
 	EXPECT_ST(ST_INVALID_FIELD, dm_set_state(&self->dst, self->dc, NVME_LM_SEQIND_ONLY, 1, 0,
@@ -333,7 +316,7 @@ TEST_F_TIMEOUT(mig, vf_migrates_with_queued_reads, TMO)
 	       "was still queued at the Suspend");
 
 	/* the source's state: R2 (and R1 if not fetched) between head and tail */
-	ASSERT_ST(ST_OK, state_read(&self->src, self->sc, 1, 1, self->st, &len, &dw0));
+	ASSERT_ST(ST_OK, dm_state_read(&self->src, self->sc, 1, 1, self->st, &len, &dw0));
 	EXPECT_EQ(1u, dw0 & NVME_LM_MRECV_DW0_CSUP);
 	ASSERT_EQ(NQ, le16_at(self->st, HDR + 2));
 	vs = self->st + HDR + 4 * le64_at(self->st, 16);
@@ -354,7 +337,7 @@ TEST_F_TIMEOUT(mig, vf_migrates_with_queued_reads, TMO)
 	ASSERT_ST(ST_OK, dm_suspend(&self->dst, self->dc, NVME_LM_STYPE_SUSPEND, false));
 	ASSERT_ST(ST_OK, dm_set_state(&self->dst, self->dc, NVME_LM_SEQIND_ONLY, 1, 1, 0,
 				      self->st, len));
-	ASSERT_EQ(0, dm_pci_enable_bm(self->env.dst_vf[0]));
+	ASSERT_EQ(0, bench_pci_enable_bm(self->env.dst_vf[0]));
 	ASSERT_ST(ST_OK, dm_resume(&self->dst, self->dc));
 
 	/* the VM continues on the target's BAR, no reset: R3/R4's doorbell */
@@ -416,7 +399,7 @@ TEST_F_TIMEOUT(mig, vf_migrates_with_queued_reads, TMO)
 	}
 	ASSERT_ST(ST_OK, rc);
 	n = udrv_poll_n(self->vm, 0, cpl, 1, 10000);
-	if (n != 1 && !state_read(&self->dst, self->dc, 0, 1, self->st, &len, NULL))
+	if (n != 1 && !dm_state_read(&self->dst, self->dc, 0, 1, self->st, &len, NULL))
 		TH_LOG("target: NAERS %u CID %#x NEVENTS %u event %#x AER mask %#x (%s ns 2)",
 		       le16_at(self->st, HDR + 98), le16_at(self->st, HDR + 168),
 		       le16_at(self->st, HDR + 100), le32_at(self->st, HDR + 104),

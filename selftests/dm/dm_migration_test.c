@@ -12,8 +12,8 @@
 #define QSIZE		16
 #define NQ		2
 #define TMO		120
-#define STATE_MAX	8192
-#define HDR		48
+#define STATE_MAX	DM_STATE_MAX
+#define HDR		DM_STATE_HDR
 
 FIXTURE(ms) {
 	struct dm_env env;
@@ -58,24 +58,6 @@ FIXTURE_TEARDOWN(ms)
 	udrv_close(self->vf.u);
 	if (self->pf.fd >= 0)
 		close(self->pf.fd);
-}
-
-/* Read the whole state (header first for the sizes). */
-static int state_read(const struct dm_ctl *pf, uint16_t cntlid, uint8_t csvi, uint8_t csuuidi,
-		      uint8_t *buf, uint32_t *len, uint32_t *dw0)
-{
-	uint64_t n, v;
-	int rc;
-
-	rc = dm_get_state(pf, cntlid, csvi, csuuidi, 0, buf, HDR, dw0);
-	if (rc)
-		return rc;
-	n = le64_at(buf, 16);
-	v = le64_at(buf, 32);
-	if (HDR + 4 * (n + v) > STATE_MAX)
-		return -E2BIG;
-	*len = HDR + 4 * (uint32_t)(n + v);
-	return dm_get_state(pf, cntlid, csvi, csuuidi, 0, buf, *len, dw0);
 }
 
 /* Delete the VF's I/O queues behind udrv's back (it keeps the rings). */
@@ -215,7 +197,7 @@ TEST_F_TIMEOUT(ms, suspend_stops_fetching_resume_restarts, TMO)
 	ASSERT_LE(0, cid);
 	EXPECT_EQ(0, udrv_poll_n(self->vf.u, 1, &cpl, 1, 300));
 
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, &dw0));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, &dw0));
 	EXPECT_EQ(1u, dw0 & NVME_LM_MRECV_DW0_CSUP);
 	EXPECT_EQ(NVME_LM_CSATTR_CP, self->st[2] & NVME_LM_CSATTR_CP);
 	sq = self->st + HDR + 8;	/* SQ 1 */
@@ -258,7 +240,7 @@ TEST_F_TIMEOUT(ms, get_state_layout_matches_the_vm, TMO)
 	ASSERT_EQ(0, io_roundtrip(self->vf.u, self->lbs, 3));
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
 	memset(self->st, 0xaa, sizeof(self->st));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 1, self->st, &len, &dw0));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 1, self->st, &len, &dw0));
 	EXPECT_EQ(1u, dw0);
 	EXPECT_EQ(0, le16_at(self->st, 0));
 	EXPECT_EQ(NVME_LM_CSATTR_CP, self->st[2]);
@@ -345,13 +327,13 @@ TEST_F(ms, get_state_parts_selected_by_index)
 {
 	uint32_t len = 0;
 
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
 	EXPECT_EQ(0u, le64_at(self->st, 16));
 	EXPECT_EQ(256u, le64_at(self->st, 32));
 	EXPECT_EQ(HDR + 1024u, len);
 	EXPECT_EQ(1, le16_at(self->st, HDR));
 	EXPECT_EQ(1024, le16_at(self->st, HDR + 2));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
 	EXPECT_EQ(2u + 6 * 2 * NQ, le64_at(self->st, 16));
 	EXPECT_EQ(0u, le64_at(self->st, 32));
 }
@@ -363,7 +345,7 @@ TEST_F(ms, get_state_disabled_vf)
 
 	if (self->env.nvf < 2)
 		SKIP(return, "needs a second VF");
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->env.src_id[1], 1, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->env.src_id[1], 1, 1, self->st, &len, NULL));
 	EXPECT_EQ(2u, le64_at(self->st, 16));
 	EXPECT_EQ(0, le16_at(self->st, HDR + 2));
 	EXPECT_EQ(0, le16_at(self->st, HDR + 4));
@@ -386,7 +368,7 @@ TEST_F(ms, get_state_offsets)
 	uint32_t len = 0, dw = 0;
 
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 1, self->st, &len, NULL));
 	ASSERT_ST(ST_OK, dm_get_state(&self->pf, self->cntlid, 1, 1, 16, &dw, 4, NULL));
 	EXPECT_EQ(le32_at(self->st, 16), dw);
 	ASSERT_ST(ST_OK, dm_get_state(&self->pf, self->cntlid, 1, 1, HDR + 8, self->st2, 48,
@@ -412,7 +394,7 @@ TEST_F(ms, set_state_running_disabled_target_1fh)
 
 	if (self->env.nvf < 2)
 		SKIP(return, "needs a second VF");
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
 	EXPECT_ST(ST_INVALID_CTRL_ID, dm_set_state(&self->pf, self->env.src_id[1],
 						   NVME_LM_SEQIND_ONLY, 0, 1, 0, self->st, len));
 	EXPECT_ST(ST_INVALID_CTRL_ID, dm_set_state(&self->pf, self->env.src_id[1],
@@ -476,11 +458,11 @@ TEST_F_TIMEOUT(ms, set_state_01b_10b_commits_queues, TMO)
 
 	ASSERT_EQ(0, io_roundtrip(self->vf.u, self->lbs, 4));
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
 	ASSERT_ST(ST_OK, dm_resume(&self->pf, self->cntlid));
 	ASSERT_EQ(0, delete_io_queues(&self->vf));
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
 	ASSERT_EQ(0, le16_at(self->st2, HDR + 2));	/* no queues now */
 
 	half = (len / 2) & ~3u;
@@ -490,7 +472,7 @@ TEST_F_TIMEOUT(ms, set_state_01b_10b_commits_queues, TMO)
 	EXPECT_ST(ST_CMD_SEQ_ERROR, dm_resume(&self->pf, self->cntlid));
 	ASSERT_ST(ST_OK, dm_set_state(&self->pf, self->cntlid, NVME_LM_SEQIND_LAST, 1, 0, half,
 				      self->st + half, len - half));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
 	ASSERT_EQ(len, len2);
 	EXPECT_EQ(0, memcmp(self->st + 16, self->st2 + 16, len - 16));
 	ASSERT_ST(ST_OK, dm_resume(&self->pf, self->cntlid));
@@ -503,13 +485,13 @@ TEST_F_TIMEOUT(ms, set_state_11b_commits, TMO)
 	uint32_t len = 0, len2 = 0;
 
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
 	ASSERT_ST(ST_OK, dm_resume(&self->pf, self->cntlid));
 	ASSERT_EQ(0, delete_io_queues(&self->vf));
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
 	ASSERT_ST(ST_OK, dm_set_state(&self->pf, self->cntlid, NVME_LM_SEQIND_ONLY, 1, 0, 0,
 				      self->st, len));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
 	EXPECT_EQ(NQ, le16_at(self->st2, HDR + 2));
 	EXPECT_EQ(0, memcmp(self->st + 16, self->st2 + 16, len - 16));
 	/* committed state and I/O queues present: another NVMe state is refused */
@@ -529,7 +511,7 @@ TEST_F_TIMEOUT(ms, set_state_01b_restarts_sequence, TMO)
 	uint32_t len = 0, len2 = 0;
 
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
 	ASSERT_ST(ST_OK, dm_resume(&self->pf, self->cntlid));
 	ASSERT_EQ(0, delete_io_queues(&self->vf));
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
@@ -542,7 +524,7 @@ TEST_F_TIMEOUT(ms, set_state_01b_restarts_sequence, TMO)
 						 1, 0, HDR, self->st, 0));
 	EXPECT_ST(ST_CMD_SEQ_ERROR, dm_set_state(&self->pf, self->cntlid, NVME_LM_SEQIND_LAST,
 						 1, 0, HDR, self->st + HDR, len - HDR));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st2, &len2, NULL));
 	EXPECT_EQ(0, le16_at(self->st2, HDR + 2)) TH_LOG("queues created by a failed sequence");
 
 	/* 11b discards nothing it needs: commit the whole state, continue */
@@ -560,7 +542,7 @@ TEST_F(ms, set_state_index_change_in_sequence_02h)
 	/* no I/O queues, so that CSVI 1 passes the first checks */
 	ASSERT_EQ(0, delete_io_queues(&self->vf));
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
 	ASSERT_ST(ST_OK, dm_set_state(&self->pf, self->cntlid, NVME_LM_SEQIND_FIRST, 0, 1, 0,
 				      self->st, HDR));
 	EXPECT_ST(ST_CMD_SEQ_ERROR, dm_resume(&self->pf, self->cntlid));
@@ -609,7 +591,7 @@ TEST_F_TIMEOUT(ms, set_state_commit_rejects_bad_state, TMO)
 	};
 
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, self->st, &len, NULL));
 	ASSERT_ST(ST_OK, dm_resume(&self->pf, self->cntlid));
 	ASSERT_EQ(0, delete_io_queues(&self->vf));
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
@@ -645,7 +627,7 @@ TEST_F_TIMEOUT(ms, set_state_commit_rejects_bad_state, TMO)
 	/* a state shorter than its NVMECSS */
 	EXPECT_ST(ST_INVALID_FIELD, dm_set_state(&self->pf, self->cntlid, NVME_LM_SEQIND_ONLY,
 						 1, 0, 0, self->st, len - 24));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 1, 0, b, &len2, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 1, 0, b, &len2, NULL));
 	EXPECT_EQ(0, le16_at(b, HDR + 2)) TH_LOG("a rejected state created queues");
 	/* the untouched state still commits */
 	ASSERT_ST(ST_OK, dm_set_state(&self->pf, self->cntlid, NVME_LM_SEQIND_ONLY, 1, 0, 0,
@@ -678,7 +660,7 @@ TEST_F(ms, set_state_commit_rejects_bad_vendor_state)
 	};
 
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
 	ASSERT_EQ(HDR + 1024u, len);
 	ASSERT_EQ(1u, le32_at(self->st, vs + 4) & 1);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -718,7 +700,7 @@ TEST_F_TIMEOUT(ms, aen_held_while_suspended, TMO)
 	ASSERT_LE(0, cid);
 	/* wait until the VF fetched it (an unfetched one would wait in the SQ) */
 	for (st = 0; st < 500; st++) {
-		ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
+		ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
 		if (le16_at(self->st, HDR + 98) == 1)
 			break;
 		usleep(10000);
@@ -732,7 +714,7 @@ TEST_F_TIMEOUT(ms, aen_held_while_suspended, TMO)
 	}
 	ASSERT_ST(ST_OK, st);
 	EXPECT_EQ(0, udrv_poll_n(self->vf.u, 0, &cpl, 1, 300)) TH_LOG("AEN while suspended");
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
 	vs = self->st + HDR;
 	EXPECT_EQ(1, le16_at(vs, 98));			/* NAERS */
 	EXPECT_EQ((uint16_t)cid, le16_at(vs, 168));	/* its CID */
@@ -758,7 +740,7 @@ TEST_F(ms, set_state_vendor_restore_fails_to_enable_02h)
 	uint32_t len = 0;
 
 	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->cntlid, NVME_LM_STYPE_SUSPEND, false));
-	ASSERT_ST(ST_OK, state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->cntlid, 0, 1, self->st, &len, NULL));
 	put_le64(self->st, HDR + 16, le64_at(self->st, HDR + 16) | 0x100);
 	EXPECT_ST(ST_INVALID_FIELD, dm_set_state(&self->pf, self->cntlid, NVME_LM_SEQIND_ONLY,
 						 0, 1, 0, self->st, len));

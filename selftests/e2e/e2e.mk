@@ -38,7 +38,7 @@ E2E_TESTS := $(E2E_SELFTESTS)/hmlm_e2e_test $(E2E_SELFTESTS)/hmlm_e2e_long_test 
 	$(E2E_SELFTESTS)/hmlm_e2e_bench
 E2E_OBJS := $(E2E_DIR)/workload.o $(E2E_DIR)/e2e_migrate.o
 E2E_HEADERS := $(E2E_DIR)/e2e_common.h $(E2E_DIR)/e2e_migrate.h \
-	$(E2E_SELFTESTS)/lib/workload.h $(UDRV_DIR)/udrv.h $(E2E_TOP)/include/nvme_lm.h \
+	$(E2E_SELFTESTS)/lib/workload.h $(UDRV_DIR)/udrv.h $(UDRV_DIR)/bench.h $(E2E_TOP)/include/nvme_lm.h \
 	$(E2E_TOP)/include/hmlm.h
 E2E_INC := -I$(E2E_DIR) -I$(UDRV_DIR) -I$(E2E_TOP)/include -I$(E2E_TOP)/include/uapi
 

@@ -9,7 +9,6 @@
 #ifndef _E2E_COMMON_H
 #define _E2E_COMMON_H
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -19,14 +18,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
 #include <linux/nvme_ioctl.h>
 
 #include <nvme_lm.h>
+#include "bench.h"
 
 #define E2E_MAX_VFS	2
 
@@ -54,85 +52,6 @@ static inline uint64_t e2e_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static inline int e2e_words(const char *v, char out[][32], int max)
-{
-	int n = 0;
-
-	while (v && *v && n < max) {
-		size_t l;
-
-		while (*v == ' ')
-			v++;
-		if (!*v)
-			break;
-		l = strcspn(v, " ");
-		if (l >= 32)
-			return n;
-		memcpy(out[n], v, l);
-		out[n][l] = 0;
-		n++;
-		v += l;
-	}
-	return n;
-}
-
-/* The "nsid" attribute of block device @name (sysfs), or 0. */
-static inline uint32_t e2e_blk_nsid(const char *name)
-{
-	char p[160], v[32] = "";
-	uint32_t nsid = 0;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/sys/block/%s/nsid", name);
-	f = fopen(p, "r");
-	if (f) {
-		if (fgets(v, sizeof(v), f))
-			nsid = (uint32_t)strtoul(v, NULL, 0);
-		fclose(f);
-	}
-	return nsid;
-}
-
-/*
- * Block device of namespace @nsid of controller /dev/nvmeX. The disk names
- * do not follow the NSIDs (namespaces are scanned in parallel), so the
- * "nsid" attributes decide. With native multipath the controller holds the
- * hidden path nvmeScXnN and the disk is the head nvmeSnN; without it,
- * nvmeXnN.
- */
-static inline int e2e_ns_blkdev(const char *ctrl_dev, uint32_t nsid, char *out, size_t len)
-{
-	const char *name = strrchr(ctrl_dev, '/');
-	unsigned int s, c, n;
-	char p[128], head[64];
-	struct dirent *d;
-	DIR *dir;
-	int rc = -ENOENT;
-
-	name = name ? name + 1 : ctrl_dev;
-	snprintf(p, sizeof(p), "/sys/class/nvme/%s", name);
-	dir = opendir(p);
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir))) {
-		if (strncmp(d->d_name, "nvme", 4) || !strchr(d->d_name + 4, 'n'))
-			continue;
-		if (sscanf(d->d_name, "nvme%uc%un%u", &s, &c, &n) == 3)
-			snprintf(head, sizeof(head), "nvme%un%u", s, n);
-		else
-			snprintf(head, sizeof(head), "%.60s", d->d_name);
-		if (e2e_blk_nsid(head) != nsid)
-			continue;
-		snprintf(out, len, "/dev/%s", head);
-		rc = 0;
-		break;
-	}
-	closedir(dir);
-	if (!rc && access(out, F_OK))
-		rc = -ENOENT;
-	return rc;
-}
-
 static inline void e2e_env_get(struct e2e_env *e)
 {
 	static const char *const pfx[2] = { "SRC", "DST" };
@@ -158,99 +77,19 @@ static inline void e2e_env_get(struct e2e_env *e)
 			return;
 		strcpy(sd->pci, s);
 		snprintf(name, sizeof(name), "HMLM_%s_VFS", pfx[k]);
-		n = e2e_words(getenv(name), sd->vf, E2E_MAX_VFS);
+		n = bench_words(getenv(name), sd->vf, E2E_MAX_VFS);
 		if (k && n != e->nvf)
 			return;
 		e->nvf = n;
 		snprintf(name, sizeof(name), "HMLM_%s_CNTLIDS", pfx[k]);
-		if (e2e_words(getenv(name), w, E2E_MAX_VFS) != n || n < 1)
+		if (bench_words(getenv(name), w, E2E_MAX_VFS) != n || n < 1)
 			return;
 		for (i = 0; i < n; i++)
 			sd->cntlid[i] = atoi(w[i]);
-		if (e2e_ns_blkdev(sd->pf, 1, sd->bdev, sizeof(sd->bdev)))
+		if (bench_ns_blkdev(sd->pf, 1, sd->bdev, sizeof(sd->bdev)))
 			sd->bdev[0] = 0;
 	}
 	e->ok = true;
-}
-
-/* ---- PCI ---------------------------------------------------------------- */
-
-static inline int e2e_sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-/*
- * Memory Space and Bus Master on for an unbound function, as a VMM restores
- * a VF's config space on the migration target before it resumes: the
- * controller fetches the commands queued at suspend as soon as it runs,
- * and a DMA without Bus Master fails it (CSTS.CFS).
- */
-static inline int e2e_pci_enable_bm(const char *pci)
-{
-	char p[128];
-	uint16_t cmd;
-	int fd, rc;
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/enable", pci);
-	rc = e2e_sysfs_write(p, "1");
-	if (rc && rc != -EIO)
-		return rc;
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", pci);
-	fd = open(p, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = 0;
-	if (pread(fd, &cmd, 2, 4) != 2) {
-		rc = -EIO;
-	} else {
-		cmd |= (1u << 1) | (1u << 2) | (1u << 10);	/* MSE, BME, INTx off */
-		if (pwrite(fd, &cmd, 2, 4) != 2)
-			rc = -EIO;
-	}
-	close(fd);
-	return rc;
-}
-
-/* ---- the module ------------------------------------------------------- */
-
-static inline int e2e_load_module(const char *path)
-{
-	int fd, ret, err, i;
-
-	if (access("/sys/module/nvme_hmlm", F_OK)) {
-		if (!path)
-			return -ENOENT;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		ret = syscall(SYS_finit_module, fd, "", 0);
-		err = errno;
-		close(fd);
-		if (ret && err != EEXIST)
-			return -err;
-	}
-	for (i = 0; i < 100; i++) {
-		unsigned int maj, min;
-		FILE *f;
-
-		if (!access("/dev/nvme-hmlm", F_OK))
-			return 0;
-		f = fopen("/sys/class/misc/nvme-hmlm/dev", "r");
-		if (f && fscanf(f, "%u:%u", &maj, &min) == 2)
-			mknod("/dev/nvme-hmlm", S_IFCHR | 0600, makedev(maj, min));
-		if (f)
-			fclose(f);
-		usleep(50000);
-	}
-	return -ENODEV;
 }
 
 /* ---- admin passthrough on a PF --------------------------------------- */

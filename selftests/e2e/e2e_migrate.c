@@ -251,7 +251,7 @@ static int run_lib(struct ctx *c, const struct e2e_side *from, const struct e2e_
 	int rc, n, i;
 	uint64_t t0;
 
-	rc = e2e_load_module(cfg->env->module);
+	rc = bench_load_module(cfg->env->module);
 	if (rc) {
 		fail(r, rc, "loading %s: %s", cfg->env->module ? cfg->env->module : "(unset)",
 		     strerror(-rc));
@@ -550,7 +550,7 @@ static int reset_vf(const char *bdf)
 		return rc > 0 ? -EIO : rc;
 	udrv_close(u);
 	/* the VMM restores the VF's config space on the target before resume */
-	return e2e_pci_enable_bm(bdf);
+	return bench_pci_enable_bm(bdf);
 }
 
 /*

@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <linux/fs.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,10 +17,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "bench.h"
 #include "udrv.h"
 #include <hmlm.h>
 
@@ -32,111 +31,30 @@ struct bench {
 	int src_id, dst_id;
 };
 
-static int env_word(const char *name, int idx, char *buf, size_t len)
-{
-	const char *p = getenv(name);
-	int i = 0;
-
-	while (p && *p) {
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		n = strcspn(p, " ");
-		if (!n)
-			break;
-		if (i++ == idx) {
-			if (n >= len)
-				return 0;
-			memcpy(buf, p, n);
-			buf[n] = '\0';
-			return 1;
-		}
-		p += n;
-	}
-	return 0;
-}
-
 static void bench_get(struct bench *b)
 {
 	char w[16];
 	const char *h = getenv("HMLM_HMLM");
 
 	memset(b, 0, sizeof(*b));
-	if (!h || !env_word("HMLM_SRC_PF", 0, b->src_pf, sizeof(b->src_pf)) ||
-	    !env_word("HMLM_DST_PF", 0, b->dst_pf, sizeof(b->dst_pf)))
+	if (!h || !bench_env_word("HMLM_SRC_PF", 0, b->src_pf, sizeof(b->src_pf)) ||
+	    !bench_env_word("HMLM_DST_PF", 0, b->dst_pf, sizeof(b->dst_pf)))
 		return;
 	b->hmlm = atoi(h);
-	if (!env_word("HMLM_SRC_CNTLIDS", 0, w, sizeof(w)))
+	if (!bench_env_word("HMLM_SRC_CNTLIDS", 0, w, sizeof(w)))
 		return;
 	b->src_id = atoi(w);
-	if (!env_word("HMLM_DST_CNTLIDS", 0, w, sizeof(w)))
+	if (!bench_env_word("HMLM_DST_CNTLIDS", 0, w, sizeof(w)))
 		return;
 	b->dst_id = atoi(w);
 	b->ok = 1;
 }
 
-/* The disk of namespace @nsid of controller @pf (see hmlmctl's ns_bdev). */
+/* The disk of namespace @nsid of controller @pf, or @pf "n" @nsid. */
 static void ns_bdev(const char *pf, unsigned int nsid, char *out, size_t len)
 {
-	const char *base = strrchr(pf, '/');
-	unsigned int s, c, n;
-	struct dirent *de;
-	char dir[128];
-	DIR *d;
-
-	base = base ? base + 1 : pf;
-	snprintf(out, len, "%sn%u", pf, nsid);
-	snprintf(dir, sizeof(dir), "/sys/class/nvme/%s", base);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char path[400], v[16] = "";
-		FILE *f;
-
-		/* nvme<S>c<N>n<I> (multipath) or nvme<N>n<I>: I is no NSID */
-		if (strncmp(de->d_name, "nvme", 4) || !strchr(de->d_name + 4, 'n'))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/nsid", dir, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(v, sizeof(v), f))
-			v[0] = '\0';
-		fclose(f);
-		if (strtoul(v, NULL, 0) != nsid)
-			continue;
-		if (sscanf(de->d_name, "nvme%uc%un%u", &s, &c, &n) == 3)
-			snprintf(out, len, "/dev/nvme%un%u", s, n);
-		else
-			snprintf(out, len, "/dev/%s", de->d_name);
-		break;
-	}
-	closedir(d);
-}
-
-static int ensure_loaded(void)
-{
-	const char *mod = getenv("HMLM_MODULE");
-	struct stat st;
-	int fd, i;
-
-	if (stat("/sys/module/nvme_hmlm", &st)) {
-		if (!mod)
-			return -ENOENT;
-		fd = open(mod, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
-			close(fd);
-			return -errno;
-		}
-		close(fd);
-	}
-	for (i = 0; i < 100 && stat("/dev/nvme-hmlm", &st); i++)
-		usleep(20000);
-	return stat("/dev/nvme-hmlm", &st) ? -ENODEV : 0;
+	if (bench_ns_blkdev(pf, nsid, out, len))
+		snprintf(out, len, "%sn%u", pf, nsid);
 }
 
 #define NSID		1
@@ -164,10 +82,10 @@ FIXTURE_SETUP(lib)
 	self->buf = NULL;
 	bench_get(&self->b);
 	if (!self->b.ok || !self->b.hmlm ||
-	    !env_word("HMLM_SRC_VFS", 0, self->src_vf, sizeof(self->src_vf)) ||
-	    !env_word("HMLM_DST_VFS", 0, self->dst_vf, sizeof(self->dst_vf)))
+	    !bench_env_word("HMLM_SRC_VFS", 0, self->src_vf, sizeof(self->src_vf)) ||
+	    !bench_env_word("HMLM_DST_VFS", 0, self->dst_vf, sizeof(self->dst_vf)))
 		SKIP(return, "needs the bench with hmlm=on");
-	ASSERT_EQ(0, ensure_loaded());
+	ASSERT_EQ(0, bench_load_module(getenv("HMLM_MODULE")));
 	ns_bdev(self->b.src_pf, NSID, self->src_bdev, sizeof(self->src_bdev));
 	ns_bdev(self->b.dst_pf, NSID, self->dst_bdev, sizeof(self->dst_bdev));
 	/* the VM: VF1 of the source, enabled, with I/O queues */

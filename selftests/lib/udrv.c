@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "udrv.h"
+#include "bench.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,39 +144,6 @@ static void backoff(unsigned int iter)
 	nanosleep(&ts, NULL);
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	close(fd);
-	return 0;
-}
-
-static int sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
 /* ---- registers ------------------------------------------------------- */
 
 uint32_t udrv_read32(struct udrv_ctrl *c, uint32_t off)
@@ -271,7 +239,7 @@ static int pci_map(struct udrv_ctrl *c, const char *bdf)
 		return -EBUSY;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", bdf);
-	rc = sysfs_read(path, buf, sizeof(buf));
+	rc = bench_sysfs_read(path, buf, sizeof(buf));
 	if (rc)
 		return rc;
 	if ((strtoul(buf, NULL, 16) >> 8) != 0x0108) {
@@ -279,7 +247,7 @@ static int pci_map(struct udrv_ctrl *c, const char *bdf)
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/enable", bdf);
-	rc = sysfs_write(path, "1");
+	rc = bench_sysfs_write(path, "1");
 	if (rc) {
 		dbg(c, "enable: %s", strerror(-rc));
 		return rc;
@@ -1140,7 +1108,7 @@ void udrv_close(struct udrv_ctrl *c)
 		ctrl_disable(c);
 		pci_unmap(c);
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/enable", c->bdf);
-		sysfs_write(path, "0");
+		bench_sysfs_write(path, "0");
 	}
 	udrv_free(c);
 }

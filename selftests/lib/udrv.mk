@@ -20,14 +20,14 @@ UDRV_LDFLAGS ?= -static
 .PHONY: udrv-all udrv-clean
 udrv-all: $(UDRV_LIB) $(UDRV_TEST)
 
-$(UDRV_DIR)/udrv.o: $(UDRV_DIR)/udrv.c $(UDRV_DIR)/udrv.h
+$(UDRV_DIR)/udrv.o: $(UDRV_DIR)/udrv.c $(UDRV_DIR)/udrv.h $(UDRV_DIR)/bench.h
 	$(UDRV_CC) $(UDRV_CFLAGS) -c -o $@ $<
 
 $(UDRV_LIB): $(UDRV_DIR)/udrv.o
 	rm -f $@
 	$(UDRV_AR) rcs $@ $^
 
-$(UDRV_TEST): $(UDRV_DIR)/udrv_test.c $(UDRV_DIR)/udrv.h $(UDRV_LIB)
+$(UDRV_TEST): $(UDRV_DIR)/udrv_test.c $(UDRV_DIR)/udrv.h $(UDRV_DIR)/bench.h $(UDRV_LIB)
 	@test -f "$(UDRV_KSRC)/tools/testing/selftests/kselftest_harness.h" || \
 		{ echo "udrv.mk: no kselftest_harness.h under KSRC='$(UDRV_KSRC)' (run scripts/fetch-kernel.sh)" >&2; exit 1; }
 	$(UDRV_CC) $(UDRV_CFLAGS) -Wno-clobbered -I$(UDRV_DIR) \

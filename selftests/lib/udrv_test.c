@@ -7,7 +7,6 @@
  * HMLM_SRC_CNTLIDS, HMLM_SRC_PF, HMLM_SRC_PCI); skips without it.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "bench.h"
 #include "udrv.h"
 
 #define NSID		1
@@ -24,107 +24,18 @@
 
 /* ---- bench environment ------------------------------------------------ */
 
-/* Word @idx (0-based) of the environment variable @name, or NULL. */
-static const char *env_word(const char *name, int idx, char *buf, size_t len)
-{
-	const char *v = getenv(name), *p;
-	int i = 0;
-
-	if (!v)
-		return NULL;
-	p = v;
-	while (*p) {
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, " ");
-		if (i++ == idx) {
-			if (n >= len)
-				return NULL;
-			memcpy(buf, p, n);
-			buf[n] = 0;
-			return buf;
-		}
-		p += n;
-	}
-	return NULL;
-}
-
 static const char *src_vf(int idx)
 {
 	static char b[2][32];
 
-	return env_word("HMLM_SRC_VFS", idx, b[idx], sizeof(b[idx]));
+	return bench_env_word("HMLM_SRC_VFS", idx, b[idx], sizeof(b[idx]));
 }
 
 static int src_cntlid(int idx)
 {
 	char b[16];
 
-	return env_word("HMLM_SRC_CNTLIDS", idx, b, sizeof(b)) ? atoi(b) : -1;
-}
-
-/* Trimmed contents of the sysfs attribute @path; 0 or -errno. */
-static int sysfs_attr(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = 0;
-	return 0;
-}
-
-/*
- * Block device of namespace @nsid of controller @ctrl_dev (/dev/nvmeX).
- * The H of nvmeSnH / nvmeScXnH is an instance number, not the NSID: the
- * kernel scans namespaces in parallel, so NSID 1 may well be nvmeSn2. The
- * disk's nsid attribute decides. With native multipath the controller
- * holds the hidden path nvmeScXnH and the disk to open is the head nvmeSnH;
- * without it, the controller holds nvmeXnH itself.
- */
-static int ns_blkdev(const char *ctrl_dev, uint32_t nsid, char *out, size_t len)
-{
-	const char *name = strrchr(ctrl_dev, '/');
-	unsigned int s, x, h;
-	char p[256], disk[32], v[32];
-	struct dirent *d;
-	DIR *dir;
-	int rc = -ENOENT;
-
-	name = name ? name + 1 : ctrl_dev;
-	snprintf(p, sizeof(p), "/sys/class/nvme/%.64s", name);
-	dir = opendir(p);
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir))) {
-		if (sscanf(d->d_name, "nvme%uc%un%u", &s, &x, &h) == 3)
-			snprintf(disk, sizeof(disk), "nvme%un%u", s, h);
-		else if (sscanf(d->d_name, "nvme%un%u", &x, &h) == 2)
-			snprintf(disk, sizeof(disk), "nvme%un%u", x, h);
-		else
-			continue;
-		snprintf(p, sizeof(p), "/sys/block/%s/nsid", disk);
-		if (sysfs_attr(p, v, sizeof(v)) || strtoul(v, NULL, 0) != nsid)
-			continue;
-		if ((size_t)snprintf(out, len, "/dev/%s", disk) >= len)
-			rc = -ENAMETOOLONG;
-		else
-			rc = 0;
-		break;
-	}
-	closedir(dir);
-	return rc;
+	return bench_env_word("HMLM_SRC_CNTLIDS", idx, b, sizeof(b)) ? atoi(b) : -1;
 }
 
 #define NEED_BENCH() do { \
@@ -683,7 +594,7 @@ TEST_F_TIMEOUT(vf1, data_visible_on_pf, TMO)
 	ASSERT_NE(NULL, pf);
 	ASSERT_NE(NULL, dma);
 	ASSERT_EQ(0, posix_memalign(&host, 4096, len));
-	ASSERT_EQ(0, ns_blkdev(pf, NSID, dev, sizeof(dev)))
+	ASSERT_EQ(0, bench_ns_blkdev(pf, NSID, dev, sizeof(dev)))
 		TH_LOG("no block device for NSID %d of %s", NSID, pf);
 	TH_LOG("NSID %d of %s is %s", NSID, pf, dev);
 	fd = open(dev, O_RDWR | O_DIRECT);
