@@ -502,8 +502,10 @@ struct hmlm_ns_map {
  * @size: sizeof(struct hmlm_migrate_params).
  * @flags: HMLM_MIGRATE_*.
  * @max_rounds: Dirty rounds at most (0: 8; capped at 16).
- * @converge_bytes: Stop the rounds when fewer dirty bytes remain (0: 1 MiB).
- * @downtime_budget_us: Stop-and-copy budget; 0: none. Exceeding it is
+ * @converge_bytes: Stop the rounds when fewer dirty bytes remain (0: the
+ *	downtime budget decides: rounds go on while the predicted
+ *	stop-and-copy time exceeds half the budget, or 1 ms without one).
+ * @downtime_budget_us: Downtime budget; 0: none. Exceeding it is
  *	reported, not an error.
  * @log_entries: Migration queue slots (0: HMLM_LOG_DEFAULT_ENTRIES).
  * @progress: Called at every phase and after each copied chunk; may be NULL.
@@ -558,6 +560,19 @@ struct hmlm_migrate_params {
  * @state_bytes: Size of the controller state.
  * @stream_bytes: Bytes written or read through the stream (out/in).
  * @nvme_status: The NVMe status of the failing command, with -EIO.
+ *
+ * Where the downtime went (hmlm_migrate(); hmlm_migrate_out() fills the
+ * source's share, hmlm_migrate_in() the target's), appended fields:
+ * @suspend_ns: The source's Suspend command (the device finishing or
+ *	pausing the commands in flight).
+ * @callback_ns: Time spent in the caller's progress and memory callbacks
+ *	while the source was suspended (SUSPENDED, STOPCOPY, STATE).
+ * @log_drain_ns: Reading the migration queue to its end after the Suspend.
+ * @mem_drain_ns: The last dirty memory report (Track Receive until SUSP).
+ * @state_get_ns: Get Controller State on the source.
+ * @state_set_ns: The target's Suspend, Set Controller State and the wait
+ *	for the flush of the stop-and-copy's writes (which runs meanwhile).
+ * @resume_ns: Resume of the target.
  */
 struct hmlm_migrate_report {
 	uint32_t flags;
@@ -569,6 +584,8 @@ struct hmlm_migrate_report {
 	uint64_t mem_ranges_reported;
 	uint64_t state_bytes, stream_bytes;
 	uint16_t nvme_status;
+	uint64_t suspend_ns, callback_ns, log_drain_ns, mem_drain_ns;
+	uint64_t state_get_ns, state_set_ns, resume_ns;
 };
 
 int hmlm_migrate(struct hmlm_session *src, struct hmlm_session *dst,

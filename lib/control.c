@@ -152,10 +152,8 @@ HMLM_EXPORT int hmlm_state_get(struct hmlm_session *session,
 			       const struct hmlm_state_fmt *fmt,
 			       struct hmlm_state *state)
 {
-	struct nvme_hmlm_get_state k;
 	struct hmlm_caps caps;
-	int csvi = 0, csuuidi = 0, ret, tries;
-	void *buf = NULL;
+	int ret;
 
 	if (!session || !state)
 		return -EINVAL;
@@ -163,6 +161,24 @@ HMLM_EXPORT int hmlm_state_get(struct hmlm_session *session,
 	ret = hmlm_session_caps(session, &caps);
 	if (ret)
 		return ret;
+	return hmlm_state_get_caps(session, &caps, fmt, 0, state);
+}
+
+/*
+ * hmlm_state_get() with the session's capabilities already known (the
+ * orchestrator reads them before the Suspend: no Identify in the downtime).
+ */
+int hmlm_state_get_caps(struct hmlm_session *session,
+			const struct hmlm_caps *cp,
+			const struct hmlm_state_fmt *fmt, uint32_t size_hint,
+			struct hmlm_state *state)
+{
+	struct nvme_hmlm_get_state k;
+	struct hmlm_caps caps = *cp;
+	int csvi = 0, csuuidi = 0, ret, tries;
+	void *buf = NULL;
+
+	memset(state, 0, sizeof(*state));
 	if (fmt) {
 		if (fmt->flags & ~(HMLM_STATE_NVME | HMLM_STATE_VENDOR))
 			return -EINVAL;
@@ -183,6 +199,29 @@ HMLM_EXPORT int hmlm_state_get(struct hmlm_session *session,
 	if (!csvi && !csuuidi)
 		return -EOPNOTSUPP;
 
+	/*
+	 * With a size hint, the transfer straight away into a buffer that
+	 * large (one Migration Receive less); a larger state answers
+	 * -EMSGSIZE with its size, and the size query path follows.
+	 */
+	if (size_hint) {
+		buf = malloc(size_hint);
+		if (!buf)
+			return -ENOMEM;
+		memset(&k, 0, sizeof(k));
+		k.size = sizeof(k);
+		k.csvi = (uint8_t)csvi;
+		k.csuuidi = (uint8_t)csuuidi;
+		k.buf_uptr = (uintptr_t)buf;
+		k.buf_len = size_hint;
+		ret = hmlm_ioctl(session->fd, NVME_HMLM_GET_STATE, &k,
+				 &session->nvme_status);
+		if (!ret && k.out_len >= NVME_HMLM_STATE_HDR_LEN &&
+		    k.out_len <= size_hint)
+			goto done;
+		if (ret && ret != -EMSGSIZE && ret != -EAGAIN)
+			goto fail;
+	}
 	/* Size query, then the transfer; the size may change in between. */
 	for (tries = 0; tries < 4; tries++) {
 		memset(&k, 0, sizeof(k));
@@ -215,6 +254,7 @@ HMLM_EXPORT int hmlm_state_get(struct hmlm_session *session,
 	}
 	if (ret)
 		goto fail;
+done:
 	state->data = buf;
 	state->len = k.out_len;
 	if (csvi) {
@@ -258,10 +298,8 @@ static int nvme_part_empty(const void *data, uint64_t len)
 HMLM_EXPORT int hmlm_state_set(struct hmlm_session *session,
 			       const struct hmlm_state *state)
 {
-	struct nvme_hmlm_set_state k;
 	struct hmlm_caps caps;
-	int csvi = 0, csuuidi = 0, ret;
-	uint8_t *buf = NULL;
+	int ret;
 
 	if (!session || !state || !state->data ||
 	    state->len < NVME_HMLM_STATE_HDR_LEN ||
@@ -270,6 +308,22 @@ HMLM_EXPORT int hmlm_state_set(struct hmlm_session *session,
 	ret = hmlm_session_caps(session, &caps);
 	if (ret)
 		return ret;
+	return hmlm_state_set_caps(session, &caps, state);
+}
+
+/* hmlm_state_set() with the session's capabilities already known. */
+int hmlm_state_set_caps(struct hmlm_session *session,
+			const struct hmlm_caps *cp,
+			const struct hmlm_state *state)
+{
+	struct nvme_hmlm_set_state k;
+	const struct hmlm_caps caps = *cp;
+	int csvi = 0, csuuidi = 0, ret;
+	uint8_t *buf = NULL;
+
+	if (!state->data || state->len < NVME_HMLM_STATE_HDR_LEN ||
+	    state->len > NVME_HMLM_STATE_MAX_LEN)
+		return -EINVAL;
 	if (state->flags & HMLM_STATE_NVME) {
 		csvi = hmlm_csvi_of(&caps, state->nvme_version);
 		if (!csvi)

@@ -14,20 +14,30 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/aio_abi.h>
 #include <linux/nvme_hmlm.h>
 
 #include "internal.h"
 #include "migrate_int.h"
 
 #define DEFAULT_ROUNDS		8
-#define DEFAULT_CONVERGE	(1ULL << 20)
+/* stop-and-copy time the rounds aim at when no budget is given */
+#define DEFAULT_STOPCOPY_US	1000
+/* rounds in a row whose dirty bytes did not shrink before giving up */
+#define NO_PROGRESS_ROUNDS	3
 #define DIRTY_MAX_EXTENTS	65536
 #define ALLOC_MAX_EXTENTS	(1U << 18)
 #define DIRTY_GRAN_BYTES	4096
 #define DRAIN_TIMEOUT_MS	30000
 #define MEM_BATCH		1024
 #define MEM_MAX_RECVS		100000
+/* Get Controller State straight into a buffer this large (bytes) */
+#define STATE_SIZE_HINT		16384
+/* the dirty extents go in batches of asynchronous direct I/O */
+#define BATCH_IOS		128
+#define BATCH_BYTES		(4U << 20)
 
 struct mig_ns {
 	const struct hmlm_ns_map *map;
@@ -46,11 +56,16 @@ struct mig {
 	struct hmlm_log *log;
 	struct hmlm_progress prog;
 	void *buf;
+	aio_context_t aio;	/* 0: not set up; batches need it */
+	int aio_failed;		/* io_setup() failed: one extent at a time */
+	void *batch_buf;	/* BATCH_BYTES */
 	int mem_tracking;
 	int need_full;		/* the queue overflowed: copy everything again */
 	int cancel_ok;		/* the progress callback may still cancel */
+	int stopped;		/* the source is suspended: time the callbacks */
 	unsigned int round;	/* the round being copied */
 	uint64_t *round_bytes;	/* where the current round counts */
+	uint64_t rate_bytes, rate_ns;	/* the last copy: its rate */
 };
 
 /* ------------------------------------------------------------------ */
@@ -59,11 +74,16 @@ static int progress(struct mig *m, enum hmlm_phase phase)
 {
 	int ret;
 
+	uint64_t t0;
+
 	m->prog.phase = phase;
 	m->prog.round = m->round;
 	if (!m->p.progress)
 		return 0;
+	t0 = m->stopped ? hmlm_now_ns() : 0;
 	ret = m->p.progress(&m->prog, m->p.progress_arg);
+	if (m->stopped)
+		m->r->callback_ns += hmlm_now_ns() - t0;
 	return ret && m->cancel_ok ? -ECANCELED : 0;
 }
 
@@ -82,8 +102,6 @@ static void params_defaults(struct hmlm_migrate_params *out,
 		out->max_rounds = DEFAULT_ROUNDS;
 	if (out->max_rounds > HMLM_MIGRATE_MAX_ROUNDS)
 		out->max_rounds = HMLM_MIGRATE_MAX_ROUNDS;
-	if (!out->converge_bytes)
-		out->converge_bytes = DEFAULT_CONVERGE;
 	if (!out->log_entries)
 		out->log_entries = HMLM_LOG_DEFAULT_ENTRIES;
 }
@@ -130,6 +148,9 @@ static void mig_free(struct mig *m)
 	m->log = NULL;
 	hmlm_extents_free(m->dirty);
 	free(m->buf);
+	free(m->batch_buf);
+	if (m->aio)
+		syscall(SYS_io_destroy, m->aio);
 }
 
 /* Opens the block devices and the dirty set. @local: the targets too. */
@@ -294,6 +315,15 @@ whole:
 	return hmlm_extents_mark_all(alloc, nsid);
 }
 
+/* The copy rate the convergence rule predicts the stop-and-copy with. */
+static void rate_note(struct mig *m, uint64_t bytes, uint64_t ns)
+{
+	if (!bytes || !ns)
+		return;
+	m->rate_bytes = bytes;
+	m->rate_ns = ns;
+}
+
 /*
  * A full pass: every allocated range copied, every gap between them
  * zeroed on the target. The pre-copy, and the recopy after a full queue.
@@ -302,6 +332,7 @@ static int full_pass(struct mig *m)
 {
 	struct hmlm_extents *alloc;
 	struct hmlm_extent e;
+	uint64_t t0, b0;
 	unsigned int i;
 	int ret;
 
@@ -316,6 +347,8 @@ static int full_pass(struct mig *m)
 		m->r->allocated_bytes = hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
 	m->prog.bytes_total += hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
 	ret = progress(m, m->prog.phase);
+	t0 = hmlm_now_ns();
+	b0 = m->r->bytes_copied;
 	for (i = 0; i < m->nr_ns && !ret; i++) {
 		struct mig_ns *n = &m->ns[i];
 		uint64_t pos = 0;
@@ -333,8 +366,171 @@ static int full_pass(struct mig *m)
 		if (!ret && pos < n->src.nlbas)
 			ret = put_zero(m, n, pos, n->src.nlbas - pos);
 	}
+	rate_note(m, m->r->bytes_copied - b0, hmlm_now_ns() - t0);
 out:
 	hmlm_extents_free(alloc);
+	return ret;
+}
+
+/* One piece of a batch: at most HMLM_COPY_BUF bytes of one extent. */
+struct piece {
+	struct mig_ns *n;
+	uint64_t slba, nlb;
+	size_t off;		/* in batch_buf */
+};
+
+/* Submits @nr iocbs and waits for all; 0 when each moved its bytes. */
+static int aio_run(struct mig *m, struct iocb *cbs, unsigned int nr)
+{
+	struct iocb *ptrs[BATCH_IOS];
+	struct io_event ev[BATCH_IOS];
+	unsigned int i, done = 0, sub = 0;
+	int ret = 0;
+
+	for (i = 0; i < nr; i++)
+		ptrs[i] = &cbs[i];
+	while (sub < nr) {
+		long n = syscall(SYS_io_submit, m->aio, nr - sub, ptrs + sub);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			break;
+		}
+		sub += (unsigned int)n;
+	}
+	while (done < sub) {
+		long n = syscall(SYS_io_getevents, m->aio, 1, sub - done, ev,
+				 NULL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;	/* the context is torn down at free */
+		for (i = 0; i < (unsigned int)n; i++) {
+			const struct iocb *cb = (const struct iocb *)
+						(uintptr_t)ev[i].obj;
+
+			if (!ret && ev[i].res < 0)
+				ret = (int)ev[i].res;
+			else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
+				ret = -EIO;
+		}
+		done += (unsigned int)n;
+	}
+	return ret;
+}
+
+/*
+ * Copies the pieces of one batch: every read submitted at once, then
+ * every write, so the device sees a deep queue rather than one small I/O
+ * after another. The pieces are out of the dirty set already.
+ */
+static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
+{
+	struct iocb cbs[BATCH_IOS];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		memset(&cbs[i], 0, sizeof(cbs[i]));
+		cbs[i].aio_lio_opcode = IOCB_CMD_PREAD;
+		cbs[i].aio_fildes = (uint32_t)pc[i].n->src.fd;
+		cbs[i].aio_buf = (uintptr_t)((char *)m->batch_buf + pc[i].off);
+		cbs[i].aio_nbytes = pc[i].nlb * pc[i].n->src.lba_size;
+		cbs[i].aio_offset = (int64_t)(pc[i].slba * pc[i].n->src.lba_size);
+	}
+	ret = aio_run(m, cbs, nr);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		cbs[i].aio_lio_opcode = IOCB_CMD_PWRITE;
+		cbs[i].aio_fildes = (uint32_t)pc[i].n->dst.fd;
+	}
+	ret = aio_run(m, cbs, nr);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		uint64_t bytes = pc[i].nlb * pc[i].n->src.lba_size;
+
+		m->r->bytes_copied += bytes;
+		if (m->round)
+			m->r->bytes_rewritten += bytes;
+		*m->round_bytes += bytes;
+		m->prog.bytes_done += bytes;
+	}
+	if (m->prog.bytes_total < m->prog.bytes_done)
+		m->prog.bytes_total = m->prog.bytes_done;
+	ret = progress(m, m->prog.phase);
+	if (!ret)
+		ret = poll_log(m);
+	return ret;
+}
+
+/* Batches are for block devices written here (not the stream). */
+static int batch_ready(struct mig *m)
+{
+	if (m->w || m->aio_failed)
+		return 0;
+	if (!m->batch_buf) {
+		m->batch_buf = hmlm_buf_alloc(BATCH_BYTES);
+		if (!m->batch_buf) {
+			m->aio_failed = 1;
+			return 0;
+		}
+	}
+	if (!m->aio && syscall(SYS_io_setup, BATCH_IOS, &m->aio)) {
+		m->aio = 0;
+		m->aio_failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* The dirty extents in batches of asynchronous I/O. */
+static int copy_dirty_batched(struct mig *m, const struct hmlm_extent *snap,
+			      size_t k)
+{
+	struct piece pc[BATCH_IOS];
+	unsigned int nr = 0;
+	size_t used = 0, i;
+	int ret = 0;
+
+	for (i = 0; i < k && !ret; i++) {
+		struct mig_ns *n = ns_by_src(m, snap[i].nsid);
+		uint64_t slba = snap[i].slba, nlb = snap[i].nlb, chunk;
+
+		if (!n)
+			continue;
+		/* out of the set first: a change logged meanwhile puts it back */
+		ret = hmlm_extents_remove(m->dirty, snap[i].nsid, slba, nlb);
+		m->r->dirty_extents++;
+		chunk = HMLM_COPY_BUF / n->src.lba_size;
+		while (!ret && nlb) {
+			uint64_t c = nlb < chunk ? nlb : chunk;
+			size_t len = (size_t)(c * n->src.lba_size);
+			size_t alen = (len + 4095) & ~(size_t)4095;
+
+			if (nr == BATCH_IOS || used + alen > BATCH_BYTES) {
+				ret = copy_batch(m, pc, nr);
+				nr = 0;
+				used = 0;
+				if (ret)
+					break;
+			}
+			pc[nr].n = n;
+			pc[nr].slba = slba;
+			pc[nr].nlb = c;
+			pc[nr].off = used;
+			nr++;
+			used += alen;
+			slba += c;
+			nlb -= c;
+		}
+	}
+	if (!ret && nr)
+		ret = copy_batch(m, pc, nr);
 	return ret;
 }
 
@@ -343,6 +539,7 @@ static int copy_dirty(struct mig *m)
 {
 	struct hmlm_extent *snap;
 	size_t cnt = hmlm_extents_count(m->dirty), k = 0, i;
+	uint64_t t0, b0;
 	int ret = 0;
 
 	if (!cnt)
@@ -355,6 +552,12 @@ static int copy_dirty(struct mig *m)
 
 		while (k < cnt && hmlm_extents_next(m->dirty, &e) > 0)
 			snap[k++] = e;
+	}
+	t0 = hmlm_now_ns();
+	b0 = m->r->bytes_copied;
+	if (batch_ready(m)) {
+		ret = copy_dirty_batched(m, snap, k);
+		k = 0;
 	}
 	for (i = 0; i < k && !ret; i++) {
 		struct mig_ns *n = ns_by_src(m, snap[i].nsid);
@@ -371,6 +574,8 @@ static int copy_dirty(struct mig *m)
 			ret = copy_range(m, n, snap[i].slba, snap[i].nlb);
 		m->r->dirty_extents++;
 	}
+	if (!ret)
+		rate_note(m, m->r->bytes_copied - b0, hmlm_now_ns() - t0);
 	free(snap);
 	return ret;
 }
@@ -452,8 +657,15 @@ static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
 		if (ret)
 			return ret;
 	}
-	if (m->p.mem_dirty && m->p.mem_dirty(r, n, m->p.mem_arg))
-		return -ECANCELED;
+	if (m->p.mem_dirty) {
+		uint64_t t0 = m->stopped ? hmlm_now_ns() : 0;
+
+		ret = m->p.mem_dirty(r, n, m->p.mem_arg);
+		if (m->stopped)
+			m->r->callback_ns += hmlm_now_ns() - t0;
+		if (ret)
+			return -ECANCELED;
+	}
 	return 0;
 }
 
@@ -507,10 +719,35 @@ static int write_round(struct mig *m, uint32_t flags, uint64_t dirty)
 	return m->w ? hmlm_stream_write_round(m->w, &rr) : 0;
 }
 
+/*
+ * The convergence rule. With @converge_bytes: fewer dirty bytes than
+ * that. Otherwise the downtime budget decides: the predicted stop-and-copy
+ * time, the dirty bytes over the rate the last copy achieved, within half
+ * the budget (DEFAULT_STOPCOPY_US without one).
+ */
+static int converged(struct mig *m, uint64_t dirty)
+{
+	uint64_t target_ns;
+
+	if (m->p.converge_bytes)
+		return dirty <= m->p.converge_bytes;
+	if (!dirty)
+		return 1;
+	if (!m->rate_bytes)
+		return 0;
+	target_ns = m->p.downtime_budget_us ?
+		    m->p.downtime_budget_us * 500ULL :
+		    DEFAULT_STOPCOPY_US * 1000ULL;
+	/* dirty * rate_ns / rate_bytes <= target_ns, without overflow */
+	return (double)dirty * (double)m->rate_ns <=
+	       (double)target_ns * (double)m->rate_bytes;
+}
+
 /* Logging, tracking, pre-copy and the rounds: the source keeps running. */
 static int run_live(struct mig *m)
 {
 	uint64_t dirty, prev = UINT64_MAX;
+	unsigned int stalled = 0;
 	int ret;
 
 	m->cancel_ok = 1;
@@ -566,7 +803,7 @@ static int run_live(struct mig *m)
 			continue;
 		}
 		dirty = hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL);
-		if (dirty <= m->p.converge_bytes) {
+		if (converged(m, dirty)) {
 			m->r->flags |= HMLM_REPORT_CONVERGED;
 			break;
 		}
@@ -575,8 +812,18 @@ static int run_live(struct mig *m)
 			break;
 		}
 		if (m->round && dirty >= prev) {
-			m->r->flags |= HMLM_REPORT_NO_PROGRESS;
-			break;
+			/*
+			 * With converge_bytes the first round that does not
+			 * shrink ends the rounds; under the budget rule small
+			 * sets jitter, so a few in a row do.
+			 */
+			if (m->p.converge_bytes ||
+			    ++stalled >= NO_PROGRESS_ROUNDS) {
+				m->r->flags |= HMLM_REPORT_NO_PROGRESS;
+				break;
+			}
+		} else {
+			stalled = 0;
 		}
 		prev = dirty;
 		m->round++;
@@ -605,14 +852,18 @@ static int run_suspended(struct mig *m, uint64_t *t_suspended)
 	unsigned int markers;
 	int ret;
 
+	t0 = hmlm_now_ns();
 	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, 0);
 	if (ret)
 		return ret;
 	*t_suspended = hmlm_now_ns();
+	m->r->suspend_ns = *t_suspended - t0;
+	m->stopped = 1;
 	ret = progress(m, HMLM_PHASE_SUSPENDED);
 	if (ret)
 		return ret;
 	/* the device posts "suspended" and deletes the queue: read to EOF */
+	t0 = hmlm_now_ns();
 	for (;;) {
 		ret = hmlm_log_collect(m->log, m->dirty, DRAIN_TIMEOUT_MS);
 		if (ret < 0)
@@ -626,11 +877,14 @@ static int run_suspended(struct mig *m, uint64_t *t_suspended)
 	m->r->log_records += hmlm_log_records(m->log);
 	hmlm_log_close(m->log);
 	m->log = NULL;
+	m->r->log_drain_ns = hmlm_now_ns() - t0;
 	/*
 	 * Tracking of a suspended controller cannot be stopped (Controller
 	 * Suspended): the cancel path stops it after the Resume.
 	 */
+	t0 = hmlm_now_ns();
 	ret = mem_drain(m, 1);
+	m->r->mem_drain_ns = hmlm_now_ns() - t0;
 	if (ret)
 		return ret;
 
@@ -655,6 +909,76 @@ static int run_suspended(struct mig *m, uint64_t *t_suspended)
 	return ret;
 }
 
+/*
+ * The target's flush as asynchronous fdatasync: how many were submitted
+ * (0: none, sync_wait() flushes synchronously).
+ */
+static int sync_start(struct mig *m)
+{
+	struct iocb cbs[BATCH_IOS], *ptrs[BATCH_IOS];
+	unsigned int i, nr = 0;
+	long n;
+
+	if (m->nr_ns > BATCH_IOS || !batch_ready(m))
+		return 0;
+	for (i = 0; i < m->nr_ns; i++) {
+		memset(&cbs[nr], 0, sizeof(cbs[nr]));
+		cbs[nr].aio_lio_opcode = IOCB_CMD_FDSYNC;
+		cbs[nr].aio_fildes = (uint32_t)m->ns[i].dst.fd;
+		ptrs[nr] = &cbs[nr];
+		nr++;
+	}
+	n = syscall(SYS_io_submit, m->aio, nr, ptrs);
+	if (n == (long)nr)
+		return (int)nr;
+	/* none or part went: wait for those, then flush synchronously */
+	if (n > 0) {
+		struct io_event ev[BATCH_IOS];
+		long done = 0;
+
+		while (done < n) {
+			long k = syscall(SYS_io_getevents, m->aio, 1, n - done,
+					 ev, NULL);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				break;
+			done += k;
+		}
+	}
+	return 0;
+}
+
+static int sync_wait(struct mig *m, int nr)
+{
+	struct io_event ev[BATCH_IOS];
+	unsigned int i;
+	int done = 0, ret = 0;
+
+	if (!nr) {
+		for (i = 0; i < m->nr_ns && !ret; i++)
+			ret = hmlm_bdev_sync(&m->ns[i].dst);
+		return ret;
+	}
+	while (done < nr) {
+		long k = syscall(SYS_io_getevents, m->aio, 1, nr - done, ev,
+				 NULL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		for (i = 0; i < (unsigned int)k; i++)
+			if (!ret && ev[i].res < 0)
+				ret = (int)ev[i].res;
+		done += (int)k;
+	}
+	if (ret == -EINVAL)	/* no asynchronous fsync here */
+		return sync_wait(m, 0);
+	return ret;
+}
+
 static void budget_check(struct mig *m)
 {
 	if (m->p.downtime_budget_us &&
@@ -668,12 +992,14 @@ static void budget_check(struct mig *m)
  * first (one admin round trip, as a failed probe would cost).
  */
 static int target_set_state(struct hmlm_session *dst,
+			    const struct hmlm_caps *caps,
 			    const struct hmlm_state *st)
 {
 	int ret = hmlm_suspend(dst, 0, 0);
 
 	if (!ret)
-		ret = hmlm_state_set(dst, st);
+		ret = caps ? hmlm_state_set_caps(dst, caps, st) :
+			     hmlm_state_set(dst, st);
 	return ret;
 }
 
@@ -704,8 +1030,8 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	struct hmlm_state_fmt fmt;
 	struct hmlm_state st = { 0 };
 	struct mig m;
-	uint64_t t_start = 0, t_suspended = 0;
-	int ret, suspended = 0;
+	uint64_t t_start = 0, t_suspended = 0, t0;
+	int ret, suspended = 0, syncing;
 
 	if (!report)
 		report = &dummy;
@@ -731,6 +1057,16 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		ret = mig_setup(&m, ns, nr_ns, 1);
 	if (!ret)
 		ret = run_live(&m);
+	/*
+	 * What the rounds wrote reaches the target's media while the source
+	 * still runs: the flush after the stop-and-copy has little left.
+	 */
+	{
+		unsigned int i;
+
+		for (i = 0; i < m.nr_ns && !ret; i++)
+			ret = hmlm_bdev_sync(&m.ns[i].dst);
+	}
 	if (ret)
 		goto cancel;
 
@@ -739,22 +1075,35 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	suspended = t_suspended != 0;
 	if (ret)
 		goto cancel;
-	ret = hmlm_state_get(src, &fmt, &st);
-	if (ret)
+	/*
+	 * The flush of what the stop-and-copy wrote runs while the state
+	 * moves; the target resumes only once it completed.
+	 */
+	syncing = sync_start(&m);
+	t0 = hmlm_now_ns();
+	ret = hmlm_state_get_caps(src, &sc, &fmt, STATE_SIZE_HINT, &st);
+	report->state_get_ns = hmlm_now_ns() - t0;
+	if (ret) {
+		sync_wait(&m, syncing);
 		goto cancel;
+	}
 	report->state_bytes = st.len;
 	m.cancel_ok = 0;
 	progress(&m, HMLM_PHASE_STATE);
+	t0 = hmlm_now_ns();
+	ret = target_set_state(dst, &dc, &st);
 	{
-		unsigned int i;
+		int r2 = sync_wait(&m, syncing);
 
-		for (i = 0; i < m.nr_ns && !ret; i++)
-			ret = hmlm_bdev_sync(&m.ns[i].dst);
+		if (!ret)
+			ret = r2;
 	}
-	if (!ret)
-		ret = target_set_state(dst, &st);
-	if (!ret && !(m.p.flags & HMLM_MIGRATE_NO_RESUME))
+	report->state_set_ns = hmlm_now_ns() - t0;
+	if (!ret && !(m.p.flags & HMLM_MIGRATE_NO_RESUME)) {
+		t0 = hmlm_now_ns();
 		ret = hmlm_resume(dst);
+		report->resume_ns = hmlm_now_ns() - t0;
+	}
 	if (ret) {
 		report->nvme_status = hmlm_session_nvme_status(dst);
 		cancel_source(&m, suspended);
@@ -1132,7 +1481,7 @@ HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
 	{
 		uint64_t t0 = hmlm_now_ns();
 
-		ret = target_set_state(dst, &st);
+		ret = target_set_state(dst, NULL, &st);
 		if (!ret && !(p.flags & HMLM_MIGRATE_NO_RESUME))
 			ret = hmlm_resume(dst);
 		report->suspend_to_resume_ns = hmlm_now_ns() - t0;

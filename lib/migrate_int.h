@@ -9,6 +9,13 @@
 
 int hmlm_csvi_of(const struct hmlm_caps *caps, uint16_t version);
 int hmlm_csuuidi_of(const struct hmlm_caps *caps, const uint8_t *uuid);
+int hmlm_state_get_caps(struct hmlm_session *session,
+			const struct hmlm_caps *caps,
+			const struct hmlm_state_fmt *fmt, uint32_t size_hint,
+			struct hmlm_state *state);
+int hmlm_state_set_caps(struct hmlm_session *session,
+			const struct hmlm_caps *caps,
+			const struct hmlm_state *state);
 
 /* A namespace's block device (copy.c). */
 struct hmlm_bdev {
