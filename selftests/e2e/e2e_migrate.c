@@ -193,6 +193,14 @@ static void copy_report(struct e2e_result *r, const struct hmlm_migrate_report *
 	r->stream_bytes = rep->stream_bytes;
 	r->report_flags = rep->flags;
 	r->nvme_status = rep->nvme_status;
+	r->suspend_ns = rep->suspend_ns;
+	r->callback_ns = rep->callback_ns;
+	r->log_drain_ns = rep->log_drain_ns;
+	r->mem_drain_ns = rep->mem_drain_ns;
+	r->stopcopy_ns = rep->stopcopy_ns;
+	r->state_get_ns = rep->state_get_ns;
+	r->state_set_ns = rep->state_set_ns;
+	r->resume_ns = rep->resume_ns;
 }
 
 static void fill_params(struct ctx *c, struct hmlm_migrate_params *p,
@@ -847,6 +855,14 @@ void e2e_print_kv(FILE *f, const char *p, const struct e2e_cfg *cfg, const struc
 	KV("bytes_copied", "%llu", (unsigned long long)r->bytes_copied);
 	KV("bytes_rewritten", "%llu", (unsigned long long)r->bytes_rewritten);
 	KV("stopcopy_bytes", "%llu", (unsigned long long)r->stopcopy_bytes);
+	KV("suspend_ns", "%llu", (unsigned long long)r->suspend_ns);
+	KV("callback_ns", "%llu", (unsigned long long)r->callback_ns);
+	KV("log_drain_ns", "%llu", (unsigned long long)r->log_drain_ns);
+	KV("mem_drain_ns", "%llu", (unsigned long long)r->mem_drain_ns);
+	KV("stopcopy_ns", "%llu", (unsigned long long)r->stopcopy_ns);
+	KV("state_get_ns", "%llu", (unsigned long long)r->state_get_ns);
+	KV("state_set_ns", "%llu", (unsigned long long)r->state_set_ns);
+	KV("resume_ns", "%llu", (unsigned long long)r->resume_ns);
 	KV("workload_rewritten_bytes", "%llu", (unsigned long long)r->ideal_rewritten_bytes);
 	KV("dirty_extents", "%llu", (unsigned long long)r->dirty_extents);
 	KV("log_records", "%llu", (unsigned long long)r->log_records);

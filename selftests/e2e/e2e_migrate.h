@@ -80,6 +80,9 @@ struct e2e_result {
 	uint64_t ideal_rewritten_bytes;	/* distinct LBAs the workload modified while tracked */
 	uint32_t report_flags;
 	uint16_t nvme_status;
+	/* where the downtime went (libhmlm engines; 0 for the baselines) */
+	uint64_t suspend_ns, callback_ns, log_drain_ns, mem_drain_ns;
+	uint64_t stopcopy_ns, state_get_ns, state_set_ns, resume_ns;
 
 	/* memory tracking */
 	bool mem_checked;
