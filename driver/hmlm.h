@@ -57,9 +57,13 @@ struct hmlm_async {
  * @keep: Do not resume on release (NVME_HMLM_SUSPEND_KEEP).
  * @pending: A Suspend still in flight whose waiter gave up, or NULL.
  * @tracking: This session started memory tracking.
+ * @state_fmts_known: @state_nv and @state_nuuid hold the MMC's Identify
+ *	CNS 20h counts (read at bind, or by the first SET_STATE).
+ * @state_nv: Number of NVMe Controller State versions of the MMC.
+ * @state_nuuid: Number of vendor-specific state format UUIDs.
  */
 struct hmlm_session {
-	/* serialises the session's ioctls; protects the fields above @ref */
+	/* serialises the session's ioctls; protects the fields above @ref and the state_* fields */
 	struct mutex		lock;
 	struct kref		ref;
 	struct nvme_ctrl	*ctrl;
@@ -72,6 +76,9 @@ struct hmlm_session {
 	bool			keep;
 	struct hmlm_async	*pending;
 	bool			tracking;
+	bool			state_fmts_known;
+	u8			state_nv;
+	u8			state_nuuid;
 };
 
 /**
@@ -127,6 +134,7 @@ int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
 int hmlm_resume(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
 int hmlm_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
 int hmlm_set_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
+void hmlm_state_fmts_note(struct hmlm_session *s, const u8 *fmts);
 int hmlm_send_resume(struct hmlm_session *s);
 
 /* cdq.c */

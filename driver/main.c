@@ -433,6 +433,11 @@ static int hmlm_bind(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 		goto out_free_id;
 	}
 
+	/* SET_STATE checks its indexes against these without an Identify */
+	s->state_fmts_known = false;
+	if (!hmlm_identify(ctrl, NVME_LM_CNS_STATE_FMTS, 0, 0, id))
+		hmlm_state_fmts_note(s, id);
+
 	ret = hmlm_bind_commit(s, ctrl, cmd->cntlid);
 	if (ret)
 		goto out_free_id;

@@ -261,45 +261,68 @@ static int hmlm_mrecv(struct hmlm_session *s, struct nvme_hmlm_get_state *cmd,
 /**
  * hmlm_get_state_xfer() - read the whole state into the user buffer
  * @s: The session, locked and bound.
- * @cmd: The ioctl argument; @cmd->out_len is the size from the header.
+ * @cmd: The ioctl argument. With @sized, @cmd->out_len is the size a
+ *	header read before said; otherwise it is set from the first chunk.
  * @chunk: Bytes per command.
+ * @sized: @cmd->out_len is known.
  * @csup: Cleared when a command was not fully suspended.
+ *
+ * Without @sized the first command asks for as much as the user buffer
+ * and @chunk allow: the header at its start tells where the state ends
+ * (what a controller returns past the end is undefined, TP4159 Fig 344,
+ * and is not copied), so a state that fits one chunk costs one command.
  *
  * Context: Process context; sleeps, may fault.
  * Return: 0, a positive NVMe status, or a negative errno (-EAGAIN when
- *	the header changed on the way).
+ *	the header changed on the way, -EMSGSIZE when the state does not fit
+ *	the user buffer; @cmd->out_len is set then).
  */
 static int hmlm_get_state_xfer(struct hmlm_session *s,
 			       struct nvme_hmlm_get_state *cmd, u32 chunk,
-			       bool *csup)
+			       bool sized, bool *csup)
 {
 	void __user *ubuf = u64_to_user_ptr(cmd->buf_uptr);
 	struct nvme_lm_ctrl_state_hdr first;
-	u64 ofs, total2;
+	u64 ofs = 0, total;
 	void *buf;
 	u32 n;
 	int ret = 0;
 
-	buf = kvmalloc(chunk, GFP_KERNEL);
+	n = sized ? min_t(u64, chunk, cmd->out_len) :
+		    min_t(u64, chunk, round_down(cmd->buf_len, 4));
+	/* no later command transfers more than the first */
+	buf = kvmalloc(round_up(n, 4), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	for (ofs = 0; ofs < cmd->out_len; ofs += n) {
-		n = min_t(u64, chunk, cmd->out_len - ofs);
+	for (;;) {
 		ret = hmlm_mrecv(s, cmd, ofs, buf, round_up(n, 4), csup);
 		if (ret)
 			break;
 		if (ofs == 0 && n >= sizeof(first)) {
+			/* unsized, always (see the caller); sized, if it fits */
 			memcpy(&first, buf, sizeof(first));
-			if (hmlm_state_total(&first, &total2) ||
-			    total2 != cmd->out_len) {
+			ret = hmlm_state_total(&first, &total);
+			if (ret)
+				break;
+			if (sized && total != cmd->out_len) {
 				ret = -EAGAIN;
 				break;
 			}
+			cmd->out_len = total;
+			if (total > cmd->buf_len) {
+				ret = -EMSGSIZE;
+				break;
+			}
+			n = min_t(u64, n, total);
 		}
 		if (copy_to_user(ubuf + ofs, buf, n)) {
 			ret = -EFAULT;
 			break;
 		}
+		ofs += n;
+		if (ofs >= cmd->out_len)
+			break;
+		n = min_t(u64, chunk, cmd->out_len - ofs);
 	}
 	kvfree(buf);
 	return ret;
@@ -316,7 +339,7 @@ static int hmlm_get_state_xfer(struct hmlm_session *s,
 int hmlm_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 {
 	struct nvme_hmlm_get_state *cmd = ucmd->cmd;
-	struct nvme_lm_ctrl_state_hdr *hdr;
+	struct nvme_lm_ctrl_state_hdr *hdr = NULL;
 	bool csup = true;
 	u32 chunk;
 	int ret, rsp;
@@ -329,6 +352,12 @@ int hmlm_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 	ret = hmlm_chunk_len(s, cmd->chunk_len, &chunk);
 	if (ret)
 		goto out_unlock;
+	if (!(cmd->flags & NVME_HMLM_STATE_SIZE) &&
+	    min_t(u64, chunk, cmd->buf_len) >= sizeof(*hdr)) {
+		/* the header comes with the first chunk */
+		ret = hmlm_get_state_xfer(s, cmd, chunk, false, &csup);
+		goto out_csup;
+	}
 	hdr = kzalloc(sizeof(*hdr), GFP_KERNEL);
 	if (!hdr) {
 		ret = -ENOMEM;
@@ -345,8 +374,9 @@ int hmlm_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 			ret = -EMSGSIZE;
 			goto out_respond;
 		}
-		ret = hmlm_get_state_xfer(s, cmd, chunk, &csup);
+		ret = hmlm_get_state_xfer(s, cmd, chunk, true, &csup);
 	}
+out_csup:
 	if (ret == 0 && csup)
 		cmd->out_flags |= NVME_HMLM_STATE_OUT_CSUP;
 out_respond:
@@ -365,12 +395,31 @@ out_unlock:
 }
 
 /**
+ * hmlm_state_fmts_note() - remember the MMC's state format counts
+ * @s: The session, locked (or not yet reachable) and being bound.
+ * @fmts: The Identify CNS 20h data.
+ *
+ * The list belongs to the MMC and changes only with its firmware, which
+ * a reset activates: a reset ends the binding (ENODEV) before the counts
+ * could be stale.
+ *
+ * Context: Any context.
+ */
+void hmlm_state_fmts_note(struct hmlm_session *s, const u8 *fmts)
+{
+	s->state_nv = fmts[0];
+	s->state_nuuid = fmts[1];
+	s->state_fmts_known = true;
+}
+
+/**
  * hmlm_set_state_check() - validate a state before it is sent
  * @s: The session, locked and bound.
  * @cmd: The ioctl argument.
  * @buf: The state, @cmd->buf_len bytes.
  *
- * Context: Process context; sleeps (Identify CNS 20h).
+ * Context: Process context; sleeps (Identify CNS 20h, unless the bind
+ *	read it).
  * Return: 0 if the state may be sent, a positive NVMe status if the
  *	Identify failed, -EINVAL, -ENOMEM.
  */
@@ -400,14 +449,20 @@ static int hmlm_set_state_check(struct hmlm_session *s,
 			return -EINVAL;
 	}
 
-	fmts = kmalloc(NVME_LM_IDENTIFY_LEN, GFP_KERNEL);
-	if (!fmts)
-		return -ENOMEM;
-	ret = hmlm_identify(s->ctrl, NVME_LM_CNS_STATE_FMTS, 0, 0, fmts);
-	if (ret == 0 && (cmd->csvi > fmts[0] || cmd->csuuidi > fmts[1]))
-		ret = -EINVAL;
-	kfree(fmts);
-	return ret;
+	if (!s->state_fmts_known) {
+		fmts = kmalloc(NVME_LM_IDENTIFY_LEN, GFP_KERNEL);
+		if (!fmts)
+			return -ENOMEM;
+		ret = hmlm_identify(s->ctrl, NVME_LM_CNS_STATE_FMTS, 0, 0, fmts);
+		if (ret == 0)
+			hmlm_state_fmts_note(s, fmts);
+		kfree(fmts);
+		if (ret)
+			return ret;
+	}
+	if (cmd->csvi > s->state_nv || cmd->csuuidi > s->state_nuuid)
+		return -EINVAL;
+	return 0;
 }
 
 /**

@@ -180,8 +180,11 @@ TEST_F(st, get_state_bad_args)
 	struct nvme_hmlm_get_state g;
 	unsigned char buf[4096];
 
+	memset(buf, POISON, sizeof(buf));
 	EXPECT_EQ(-EMSGSIZE, get_state(self->src, 1, 1, 0, buf, 100, &g));
 	EXPECT_EQ(48 + 8 + 1024, g.out_len);
+	EXPECT_EQ(POISON, buf[0]);	/* nothing copied into a short buffer */
+	EXPECT_EQ(POISON, buf[99]);
 	EXPECT_EQ(-EINVAL, get_state(self->src, 1, 1, 6, buf, sizeof(buf), &g));
 	EXPECT_EQ(-EINVAL, get_state(self->src, 1, 1, 1U << 30, buf,
 				     sizeof(buf), &g));
@@ -198,12 +201,13 @@ TEST_F(st, get_state_bad_args)
 
 TEST_F(st, get_state_chunks_and_csup)
 {
-	static unsigned char a[8192], b[8192];
+	static unsigned char a[8192], b[8192], c[8192];
 	struct nvme_hmlm_get_state g;
 	__u64 len;
 
 	memset(a, POISON, sizeof(a));
 	memset(b, POISON, sizeof(b));
+	memset(c, POISON, sizeof(c));
 	ASSERT_EQ(0, hmlm_suspend(self->src, 0));
 	ASSERT_EQ(0, get_state(self->src, 1, 1, 0, a, sizeof(a), &g));
 	len = g.out_len;
@@ -214,9 +218,15 @@ TEST_F(st, get_state_chunks_and_csup)
 	/* Equal but for the vendor part's running timestamp (bytes 95:88). */
 	EXPECT_EQ(0, memcmp(a, b, 56 + 88));
 	EXPECT_EQ(0, memcmp(a + 56 + 96, b + 56 + 96, len - 56 - 96));
-	/* Nothing past the state is written. */
+	/* Chunks smaller than the header: the header is read on its own first. */
+	ASSERT_EQ(0, get_state(self->src, 1, 1, 16, c, sizeof(c), &g));
+	EXPECT_EQ(len, g.out_len);
+	EXPECT_EQ(0, memcmp(a, c, 56 + 88));
+	EXPECT_EQ(0, memcmp(a + 56 + 96, c + 56 + 96, len - 56 - 96));
+	/* Nothing past the state is written (the first chunk asks for more). */
 	EXPECT_EQ(POISON, a[len]);
 	EXPECT_EQ(POISON, b[len]);
+	EXPECT_EQ(POISON, c[len]);
 	/* Header: VER 0, CSATTR.CP, sizes. */
 	EXPECT_EQ(0, a[0] | a[1]);
 	EXPECT_EQ(1, a[2] & 1);
