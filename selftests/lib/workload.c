@@ -91,6 +91,7 @@ struct wl {
 	int req_rc;
 	char attach_bdf[32];
 	bool detached;
+	bool db_batched;	/* submit_one() leaves the doorbells to the caller */
 	uint64_t detached_budget;
 
 	struct wl_stats st;
@@ -592,6 +593,7 @@ static int submit_one(struct wl *w, struct wl_cbarg *args)
 	enum wl_op op;
 	uint64_t slba = 0;
 	uint32_t nlb = 0;
+	unsigned int db = w->db_batched ? UDRV_SUBMIT_NO_DOORBELL : 0;
 	int rc, tries;
 
 	for (si = 0; si < w->nslots; si++)
@@ -626,15 +628,15 @@ static int submit_one(struct wl *w, struct wl_cbarg *args)
 			w->next_gen = 1;
 		for (i = 0; i < nlb; i++)
 			gen_block(w, s->buf + (size_t)i * w->lbs, slba + i, s->gen);
-		rc = udrv_submit(w->c, q, &cmd, s->buf, (size_t)nlb * w->lbs, 0,
+		rc = udrv_submit(w->c, q, &cmd, s->buf, (size_t)nlb * w->lbs, db,
 				 udrv_cb_fn, &args[si]);
 	} else if (op == OP_READ) {
 		memset(s->buf, 0xa5, (size_t)nlb * w->lbs);
-		rc = udrv_submit(w->c, q, &cmd, s->buf, (size_t)nlb * w->lbs, 0,
+		rc = udrv_submit(w->c, q, &cmd, s->buf, (size_t)nlb * w->lbs, db,
 				 udrv_cb_fn, &args[si]);
 	} else {
 		dsm_range(s->buf, slba, nlb);
-		rc = udrv_submit(w->c, q, &cmd, s->buf, 16, 0, udrv_cb_fn, &args[si]);
+		rc = udrv_submit(w->c, q, &cmd, s->buf, 16, db, udrv_cb_fn, &args[si]);
 	}
 	if (rc == -EAGAIN)
 		return 0;
@@ -710,8 +712,13 @@ static void do_pause(struct wl *w, struct wl_cbarg *args)
 		unsigned int keep = w->p.detached_max < w->nslots / 2 ? w->p.detached_max :
 				    w->nslots / 2;
 
+		/* one doorbell per queue, as a guest driver batching its submissions */
+		w->db_batched = true;
 		while (w->st.inflight + keep < w->nslots && (rc = submit_one(w, args)) > 0)
 			;
+		w->db_batched = false;
+		for (q = 1; q <= w->nq; q++)
+			udrv_ring_sq(w->c, q);
 	}
 	poll_all(w);
 	for (q = 1; q <= w->nq; q++) {
@@ -823,6 +830,16 @@ static void *wl_thread(void *arg)
 		}
 		if (busy) {
 			idle = 0;
+		} else if (w->detached && !stopping &&
+			   (w->p.no_load || !w->detached_budget || err)) {
+			/*
+			 * A paused VM uses no CPU: nothing to reap or submit
+			 * until the runner attaches or stops the workload.
+			 */
+			pthread_mutex_lock(&w->lock);
+			while (w->req == REQ_NONE || w->req_done)
+				pthread_cond_wait(&w->cond, &w->lock);
+			pthread_mutex_unlock(&w->lock);
 		} else if (++idle > 64) {
 			struct timespec ts = { 0, 20000 };
 
@@ -850,6 +867,7 @@ static int request(struct wl *w, enum wl_req req, unsigned int timeout_ms)
 	w->req = req;
 	w->req_done = false;
 	w->req_rc = 0;
+	pthread_cond_broadcast(&w->cond);	/* a paused workload sleeps on it */
 	while (!w->req_done && !rc)
 		rc = pthread_cond_timedwait(&w->cond, &w->lock, &ts);
 	if (rc)
