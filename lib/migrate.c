@@ -24,17 +24,16 @@
 
 #define DEFAULT_ROUNDS		8
 /* stop-and-copy time the rounds aim at when no budget is given */
-#define DEFAULT_STOPCOPY_US	1000
+#define DEFAULT_STOPCOPY_US	250
 /* rounds in a row whose dirty bytes did not shrink before giving up */
 #define NO_PROGRESS_ROUNDS	3
 #define DIRTY_MAX_EXTENTS	65536
 #define ALLOC_MAX_EXTENTS	(1U << 18)
-#define DIRTY_GRAN_BYTES	4096
 #define DRAIN_TIMEOUT_MS	30000
 #define MEM_BATCH		1024
 #define MEM_MAX_RECVS		100000
 /* Get Controller State straight into a buffer this large (bytes) */
-#define STATE_SIZE_HINT		16384
+#define STATE_SIZE_HINT		4096
 /* the dirty extents go in batches of asynchronous direct I/O */
 #define BATCH_IOS		128
 #define BATCH_BYTES		(4U << 20)
@@ -54,6 +53,7 @@ struct mig {
 	struct hmlm_migrate_report *r;
 	struct hmlm_extents *dirty;
 	struct hmlm_log *log;
+	struct hmlm_log *log_ended;	/* read to EOF, not yet closed */
 	struct hmlm_progress prog;
 	void *buf;
 	aio_context_t aio;	/* 0: not set up; batches need it */
@@ -65,7 +65,8 @@ struct mig {
 	int stopped;		/* the source is suspended: time the callbacks */
 	unsigned int round;	/* the round being copied */
 	uint64_t *round_bytes;	/* where the current round counts */
-	uint64_t rate_bytes, rate_ns;	/* the last copy: its rate */
+	/* the last copy: its bytes, extents (0: unknown) and time */
+	uint64_t rate_bytes, rate_extents, rate_ns;
 };
 
 /* ------------------------------------------------------------------ */
@@ -146,11 +147,14 @@ static void mig_free(struct mig *m)
 	free(m->ns);
 	hmlm_log_close(m->log);
 	m->log = NULL;
+	hmlm_log_close(m->log_ended);
+	m->log_ended = NULL;
 	hmlm_extents_free(m->dirty);
-	free(m->buf);
-	free(m->batch_buf);
+	/* waits for any I/O still in flight before its buffer goes */
 	if (m->aio)
 		syscall(SYS_io_destroy, m->aio);
+	free(m->buf);
+	free(m->batch_buf);
 }
 
 /* Opens the block devices and the dirty set. @local: the targets too. */
@@ -174,7 +178,6 @@ static int mig_setup(struct mig *m, const struct hmlm_ns_map *map,
 		return ret;
 	for (i = 0; i < nr_ns; i++) {
 		struct mig_ns *n = &m->ns[i];
-		uint64_t gran;
 
 		n->map = &map[i];
 		ret = hmlm_bdev_open(map[i].src_bdev, 0, &n->src);
@@ -198,10 +201,12 @@ static int mig_setup(struct mig *m, const struct hmlm_ns_map *map,
 			if (n->dst.nlbas < n->src.nlbas)
 				return -ENOSPC;
 		}
-		gran = DIRTY_GRAN_BYTES / n->src.lba_size;
+		/*
+		 * Dirty extents are kept to the LBA: the set coarsens only
+		 * when it outgrows DIRTY_MAX_EXTENTS.
+		 */
 		ret = hmlm_extents_add_ns(m->dirty, map[i].src_nsid,
-					  n->src.nlbas, n->src.lba_size,
-					  gran ? gran : 1);
+					  n->src.nlbas, n->src.lba_size, 1);
 		if (ret)
 			return ret;
 	}
@@ -316,11 +321,14 @@ whole:
 }
 
 /* The copy rate the convergence rule predicts the stop-and-copy with. */
-static void rate_note(struct mig *m, uint64_t bytes, uint64_t ns)
+/* The last copy: @bytes in @extents I/O extents (0: unknown) in @ns. */
+static void rate_note(struct mig *m, uint64_t bytes, uint64_t extents,
+		      uint64_t ns)
 {
 	if (!bytes || !ns)
 		return;
 	m->rate_bytes = bytes;
+	m->rate_extents = extents;
 	m->rate_ns = ns;
 }
 
@@ -366,7 +374,7 @@ static int full_pass(struct mig *m)
 		if (!ret && pos < n->src.nlbas)
 			ret = put_zero(m, n, pos, n->src.nlbas - pos);
 	}
-	rate_note(m, m->r->bytes_copied - b0, hmlm_now_ns() - t0);
+	rate_note(m, m->r->bytes_copied - b0, 0, hmlm_now_ns() - t0);
 out:
 	hmlm_extents_free(alloc);
 	return ret;
@@ -379,14 +387,14 @@ struct piece {
 	size_t off;		/* in batch_buf */
 };
 
-/* Submits @nr iocbs and waits for all; 0 when each moved its bytes. */
-static int aio_run(struct mig *m, struct iocb *cbs, unsigned int nr)
+/* Submits @nr iocbs; how many went (all of them unless it failed). */
+static unsigned int aio_submit_all(struct mig *m, struct iocb *cbs,
+				   unsigned int nr, int *ret)
 {
 	struct iocb *ptrs[BATCH_IOS];
-	struct io_event ev[BATCH_IOS];
-	unsigned int i, done = 0, sub = 0;
-	int ret = 0;
+	unsigned int i, sub = 0;
 
+	*ret = 0;
 	for (i = 0; i < nr; i++)
 		ptrs[i] = &cbs[i];
 	while (sub < nr) {
@@ -395,11 +403,23 @@ static int aio_run(struct mig *m, struct iocb *cbs, unsigned int nr)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
+			*ret = n < 0 ? -errno : -EIO;
 			break;
 		}
 		sub += (unsigned int)n;
 	}
+	return sub;
+}
+
+/*
+ * Waits for @sub submitted iocbs; @ret is the submission's result. 0 when
+ * each moved its bytes.
+ */
+static int aio_wait_all(struct mig *m, unsigned int sub, int ret)
+{
+	struct io_event ev[BATCH_IOS];
+	unsigned int i, done = 0;
+
 	while (done < sub) {
 		long n = syscall(SYS_io_getevents, m->aio, 1, sub - done, ev,
 				 NULL);
@@ -422,35 +442,40 @@ static int aio_run(struct mig *m, struct iocb *cbs, unsigned int nr)
 	return ret;
 }
 
-/*
- * Copies the pieces of one batch: every read submitted at once, then
- * every write, so the device sees a deep queue rather than one small I/O
- * after another. The pieces are out of the dirty set already.
- */
-static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
+/* Submits @nr iocbs and waits for all; 0 when each moved its bytes. */
+static int aio_run(struct mig *m, struct iocb *cbs, unsigned int nr)
 {
-	struct iocb cbs[BATCH_IOS];
-	unsigned int i;
 	int ret;
+	unsigned int sub = aio_submit_all(m, cbs, nr, &ret);
+
+	return aio_wait_all(m, sub, ret);
+}
+
+/* The reads (@write 0) or the writes of the pieces of a batch. */
+static void batch_iocbs(struct mig *m, const struct piece *pc,
+			unsigned int nr, struct iocb *cbs, int write)
+{
+	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
+		const struct hmlm_bdev *b = write ? &pc[i].n->dst :
+						    &pc[i].n->src;
+
 		memset(&cbs[i], 0, sizeof(cbs[i]));
-		cbs[i].aio_lio_opcode = IOCB_CMD_PREAD;
-		cbs[i].aio_fildes = (uint32_t)pc[i].n->src.fd;
+		cbs[i].aio_lio_opcode = write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+		cbs[i].aio_fildes = (uint32_t)b->fd;
 		cbs[i].aio_buf = (uintptr_t)((char *)m->batch_buf + pc[i].off);
-		cbs[i].aio_nbytes = pc[i].nlb * pc[i].n->src.lba_size;
-		cbs[i].aio_offset = (int64_t)(pc[i].slba * pc[i].n->src.lba_size);
+		cbs[i].aio_nbytes = pc[i].nlb * b->lba_size;
+		cbs[i].aio_offset = (int64_t)(pc[i].slba * b->lba_size);
 	}
-	ret = aio_run(m, cbs, nr);
-	if (ret)
-		return ret;
-	for (i = 0; i < nr; i++) {
-		cbs[i].aio_lio_opcode = IOCB_CMD_PWRITE;
-		cbs[i].aio_fildes = (uint32_t)pc[i].n->dst.fd;
-	}
-	ret = aio_run(m, cbs, nr);
-	if (ret)
-		return ret;
+}
+
+/* The pieces of a batch were copied: count their bytes. */
+static void batch_account(struct mig *m, const struct piece *pc,
+			  unsigned int nr)
+{
+	unsigned int i;
+
 	for (i = 0; i < nr; i++) {
 		uint64_t bytes = pc[i].nlb * pc[i].n->src.lba_size;
 
@@ -462,6 +487,27 @@ static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
 	}
 	if (m->prog.bytes_total < m->prog.bytes_done)
 		m->prog.bytes_total = m->prog.bytes_done;
+}
+
+/*
+ * Copies the pieces of one batch: every read submitted at once, then
+ * every write, so the device sees a deep queue rather than one small I/O
+ * after another. The pieces are out of the dirty set already.
+ */
+static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
+{
+	struct iocb cbs[BATCH_IOS];
+	int ret;
+
+	batch_iocbs(m, pc, nr, cbs, 0);
+	ret = aio_run(m, cbs, nr);
+	if (ret)
+		return ret;
+	batch_iocbs(m, pc, nr, cbs, 1);
+	ret = aio_run(m, cbs, nr);
+	if (ret)
+		return ret;
+	batch_account(m, pc, nr);
 	ret = progress(m, m->prog.phase);
 	if (!ret)
 		ret = poll_log(m);
@@ -538,7 +584,7 @@ static int copy_dirty_batched(struct mig *m, const struct hmlm_extent *snap,
 static int copy_dirty(struct mig *m)
 {
 	struct hmlm_extent *snap;
-	size_t cnt = hmlm_extents_count(m->dirty), k = 0, i;
+	size_t cnt = hmlm_extents_count(m->dirty), k = 0, i, copied;
 	uint64_t t0, b0;
 	int ret = 0;
 
@@ -555,6 +601,7 @@ static int copy_dirty(struct mig *m)
 	}
 	t0 = hmlm_now_ns();
 	b0 = m->r->bytes_copied;
+	copied = k;
 	if (batch_ready(m)) {
 		ret = copy_dirty_batched(m, snap, k);
 		k = 0;
@@ -575,9 +622,102 @@ static int copy_dirty(struct mig *m)
 		m->r->dirty_extents++;
 	}
 	if (!ret)
-		rate_note(m, m->r->bytes_copied - b0, hmlm_now_ns() - t0);
+		rate_note(m, m->r->bytes_copied - b0, copied, hmlm_now_ns() - t0);
 	free(snap);
 	return ret;
+}
+
+/*
+ * The stop-and-copy of hmlm_migrate() as one batch whose reads overlap
+ * the last memory report (an admin command of the downtime). Only a set
+ * that fits one batch; a larger one is copied by copy_dirty() at once.
+ */
+struct final_copy {
+	struct piece pc[BATCH_IOS];
+	struct iocb cbs[BATCH_IOS];
+	unsigned int nr;	/* pieces; 0: none planned */
+	unsigned int inflight;	/* submitted, not yet reaped */
+	int writing;		/* the reads are reaped */
+	int ret;		/* the first error */
+	uint64_t t0;		/* the stop-and-copy started */
+};
+
+/*
+ * Plans @fc from the dirty set: 1 when the set fits one batch (its extents
+ * leave the set), 0 when it does not, or a negative errno.
+ */
+static int final_copy_plan(struct mig *m, struct final_copy *fc)
+{
+	struct hmlm_extent e = { 0 };
+	size_t cnt = hmlm_extents_count(m->dirty), used = 0;
+	unsigned int nr = 0, i;
+	int ret;
+
+	if (!cnt || cnt > BATCH_IOS || !batch_ready(m))
+		return 0;
+	while (hmlm_extents_next(m->dirty, &e) > 0) {
+		struct mig_ns *n = ns_by_src(m, e.nsid);
+		uint64_t len;
+
+		if (!n)
+			continue;	/* as copy_dirty(): not migrated */
+		len = e.nlb * n->src.lba_size;
+		if (len > HMLM_COPY_BUF || used + len > BATCH_BYTES)
+			return 0;
+		fc->pc[nr].n = n;
+		fc->pc[nr].slba = e.slba;
+		fc->pc[nr].nlb = e.nlb;
+		fc->pc[nr].off = used;
+		nr++;
+		used += (len + 4095) & ~(uint64_t)4095;
+	}
+	for (i = 0; i < nr; i++) {
+		ret = hmlm_extents_remove(m->dirty, fc->pc[i].n->map->src_nsid,
+					  fc->pc[i].slba, fc->pc[i].nlb);
+		if (ret)
+			return ret;
+		m->r->dirty_extents++;
+	}
+	fc->nr = nr;
+	return nr ? 1 : 0;
+}
+
+static void final_copy_reads(struct mig *m, struct final_copy *fc)
+{
+	batch_iocbs(m, fc->pc, fc->nr, fc->cbs, 0);
+	fc->inflight = aio_submit_all(m, fc->cbs, fc->nr, &fc->ret);
+}
+
+/* Reaps the reads and, if @ok and they all worked, submits the writes. */
+static int final_copy_writes(struct mig *m, struct final_copy *fc, int ok)
+{
+	if (!fc->nr || fc->writing)
+		return fc->ret;
+	fc->ret = aio_wait_all(m, fc->inflight, fc->ret);
+	fc->inflight = 0;
+	fc->writing = 1;
+	if (fc->ret || !ok)
+		return fc->ret;
+	batch_iocbs(m, fc->pc, fc->nr, fc->cbs, 1);
+	fc->inflight = aio_submit_all(m, fc->cbs, fc->nr, &fc->ret);
+	return fc->ret;
+}
+
+/*
+ * Waits for whatever is in flight (the writes, once @ok). Nothing of @fc
+ * is in flight after it, whatever it returns.
+ */
+static int final_copy_done(struct mig *m, struct final_copy *fc, int ok)
+{
+	if (!fc->nr)
+		return 0;
+	final_copy_writes(m, fc, ok);
+	fc->ret = aio_wait_all(m, fc->inflight, fc->ret);
+	fc->inflight = 0;
+	if (!fc->ret && ok)
+		batch_account(m, fc->pc, fc->nr);
+	m->r->stopcopy_ns = hmlm_now_ns() - fc->t0;
+	return fc->ret;
 }
 
 /* Empties the dirty set (a full pass follows). */
@@ -722,12 +862,14 @@ static int write_round(struct mig *m, uint32_t flags, uint64_t dirty)
 /*
  * The convergence rule. With @converge_bytes: fewer dirty bytes than
  * that. Otherwise the downtime budget decides: the predicted stop-and-copy
- * time, the dirty bytes over the rate the last copy achieved, within half
- * the budget (DEFAULT_STOPCOPY_US without one).
+ * time within half the budget (DEFAULT_STOPCOPY_US without one). The
+ * prediction scales the last copy by bytes and, when that copy counted
+ * them, by extents: small scattered extents cost an I/O each whatever
+ * their size, and the larger of the two estimates counts.
  */
 static int converged(struct mig *m, uint64_t dirty)
 {
-	uint64_t target_ns;
+	double target_ns, by_bytes, by_extents = 0;
 
 	if (m->p.converge_bytes)
 		return dirty <= m->p.converge_bytes;
@@ -736,11 +878,29 @@ static int converged(struct mig *m, uint64_t dirty)
 	if (!m->rate_bytes)
 		return 0;
 	target_ns = m->p.downtime_budget_us ?
-		    m->p.downtime_budget_us * 500ULL :
-		    DEFAULT_STOPCOPY_US * 1000ULL;
-	/* dirty * rate_ns / rate_bytes <= target_ns, without overflow */
-	return (double)dirty * (double)m->rate_ns <=
-	       (double)target_ns * (double)m->rate_bytes;
+		    m->p.downtime_budget_us * 500.0 :
+		    DEFAULT_STOPCOPY_US * 1000.0;
+	by_bytes = (double)dirty * (double)m->rate_ns / (double)m->rate_bytes;
+	if (m->rate_extents)
+		by_extents = (double)hmlm_extents_count(m->dirty) *
+			     (double)m->rate_ns / (double)m->rate_extents;
+	return (by_bytes > by_extents ? by_bytes : by_extents) <= target_ns;
+}
+
+/* The next round: copies the @dirty bytes of the dirty set. */
+static int copy_round(struct mig *m, uint64_t dirty)
+{
+	int ret;
+
+	m->round++;
+	m->r->rounds = m->round;
+	m->round_bytes = &m->r->round_bytes[m->round];
+	m->prog.dirty_bytes = dirty;
+	m->prog.bytes_total += dirty;
+	ret = write_round(m, 0, dirty);
+	if (!ret)
+		ret = progress(m, HMLM_PHASE_ROUND);
+	return ret ? ret : copy_dirty(m);
 }
 
 /* Logging, tracking, pre-copy and the rounds: the source keeps running. */
@@ -826,16 +986,7 @@ static int run_live(struct mig *m)
 			stalled = 0;
 		}
 		prev = dirty;
-		m->round++;
-		m->r->rounds = m->round;
-		m->round_bytes = &m->r->round_bytes[m->round];
-		m->prog.dirty_bytes = dirty;
-		m->prog.bytes_total += dirty;
-		ret = write_round(m, 0, dirty);
-		if (!ret)
-			ret = progress(m, HMLM_PHASE_ROUND);
-		if (!ret)
-			ret = copy_dirty(m);
+		ret = copy_round(m, dirty);
 		if (ret)
 			return ret;
 	}
@@ -843,13 +994,12 @@ static int run_live(struct mig *m)
 }
 
 /*
- * Suspend (DUDMQ), the SUSPENDED callback, the drain to the "suspended"
- * marker, the last memory report and the stop-and-copy.
+ * Suspend (DUDMQ) and the SUSPENDED callback: from here the VM is stopped.
+ * @t_suspended is set once the source is suspended.
  */
-static int run_suspended(struct mig *m, uint64_t *t_suspended)
+static int stop_source(struct mig *m, uint64_t *t_suspended)
 {
-	uint64_t t0, dirty;
-	unsigned int markers;
+	uint64_t t0;
 	int ret;
 
 	t0 = hmlm_now_ns();
@@ -859,9 +1009,20 @@ static int run_suspended(struct mig *m, uint64_t *t_suspended)
 	*t_suspended = hmlm_now_ns();
 	m->r->suspend_ns = *t_suspended - t0;
 	m->stopped = 1;
-	ret = progress(m, HMLM_PHASE_SUSPENDED);
-	if (ret)
-		return ret;
+	return progress(m, HMLM_PHASE_SUSPENDED);
+}
+
+/*
+ * After stop_source(): the drain to the "suspended" marker, the
+ * stop-and-copy. With @fc, a set that fits one batch is only planned and
+ * its reads submitted: final_copy_done() finishes it.
+ */
+static int finish_source(struct mig *m, struct final_copy *fc)
+{
+	uint64_t t0, dirty;
+	unsigned int markers;
+	int ret;
+
 	/* the device posts "suspended" and deletes the queue: read to EOF */
 	t0 = hmlm_now_ns();
 	for (;;) {
@@ -875,18 +1036,10 @@ static int run_suspended(struct mig *m, uint64_t *t_suspended)
 			return -ETIMEDOUT;
 	}
 	m->r->log_records += hmlm_log_records(m->log);
-	hmlm_log_close(m->log);
+	/* read to its end: closed after the downtime (mig_free) */
+	m->log_ended = m->log;
 	m->log = NULL;
 	m->r->log_drain_ns = hmlm_now_ns() - t0;
-	/*
-	 * Tracking of a suspended controller cannot be stopped (Controller
-	 * Suspended): the cancel path stops it after the Resume.
-	 */
-	t0 = hmlm_now_ns();
-	ret = mem_drain(m, 1);
-	m->r->mem_drain_ns = hmlm_now_ns() - t0;
-	if (ret)
-		return ret;
 
 	t0 = hmlm_now_ns();
 	m->round++;
@@ -902,11 +1055,42 @@ static int run_suspended(struct mig *m, uint64_t *t_suspended)
 		ret = dirty_clear(m);
 		if (!ret)
 			ret = full_pass(m);
+	} else if (!ret && fc) {
+		ret = final_copy_plan(m, fc);
+		if (ret > 0) {
+			fc->t0 = t0;
+			final_copy_reads(m, fc);
+			return fc->ret;
+		}
 	}
 	if (!ret)
 		ret = copy_dirty(m);
 	m->r->stopcopy_ns = hmlm_now_ns() - t0;
 	return ret;
+}
+
+/*
+ * The last memory report (Track Receive until SUSP). Tracking of a
+ * suspended controller cannot be stopped (Controller Suspended): the
+ * cancel path stops it after the Resume.
+ */
+static int mem_final(struct mig *m)
+{
+	uint64_t t0 = hmlm_now_ns();
+	int ret = mem_drain(m, 1);
+
+	m->r->mem_drain_ns = hmlm_now_ns() - t0;
+	return ret;
+}
+
+/* Everything of the source's stop, one step after the other (the stream). */
+static int run_suspended(struct mig *m, uint64_t *t_suspended)
+{
+	int ret = stop_source(m, t_suspended);
+
+	if (!ret)
+		ret = finish_source(m, NULL);
+	return ret ? ret : mem_final(m);
 }
 
 /*
@@ -992,15 +1176,11 @@ static void budget_check(struct mig *m)
  * first (one admin round trip, as a failed probe would cost).
  */
 static int target_set_state(struct hmlm_session *dst,
-			    const struct hmlm_caps *caps,
 			    const struct hmlm_state *st)
 {
 	int ret = hmlm_suspend(dst, 0, 0);
 
-	if (!ret)
-		ret = caps ? hmlm_state_set_caps(dst, caps, st) :
-			     hmlm_state_set(dst, st);
-	return ret;
+	return ret ? ret : hmlm_state_set(dst, st);
 }
 
 /* The source goes on: stop what was started, resume it if suspended. */
@@ -1019,6 +1199,23 @@ static void cancel_source(struct mig *m, int suspended)
 	m->src->nvme_status = keep;
 }
 
+/*
+ * After the rounds converged: what the VM changed while the target was
+ * suspended and the rounds' writes flushed, copied while it still runs
+ * (one more round, within max_rounds). The stop-and-copy keeps only what
+ * changes from here to the Suspend.
+ */
+static int settle_round(struct mig *m)
+{
+	uint64_t dirty;
+	int ret = poll_log(m);
+
+	if (ret || m->need_full || m->round >= m->p.max_rounds)
+		return ret;	/* a full queue: the stop-and-copy recopies */
+	dirty = hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL);
+	return dirty ? copy_round(m, dirty) : 0;
+}
+
 HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 			     struct hmlm_session *dst,
 			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
@@ -1029,9 +1226,11 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	struct hmlm_caps sc, dc;
 	struct hmlm_state_fmt fmt;
 	struct hmlm_state st = { 0 };
+	struct final_copy fc;
 	struct mig m;
 	uint64_t t_start = 0, t_suspended = 0, t0;
-	int ret, suspended = 0, syncing;
+	int ret, r2, suspended = 0, syncing;
+	unsigned int i;
 
 	if (!report)
 		report = &dummy;
@@ -1042,6 +1241,7 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	if (ret)
 		return ret;
 	memset(&m, 0, sizeof(m));
+	memset(&fc, 0, sizeof(fc));
 	m.src = src;
 	m.dst = dst;
 	m.r = report;
@@ -1057,47 +1257,64 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		ret = mig_setup(&m, ns, nr_ns, 1);
 	if (!ret)
 		ret = run_live(&m);
+	if (ret)
+		goto cancel;
+	/*
+	 * Set Controller State needs a suspended (or not yet enabled) target.
+	 * The target runs nothing: it is suspended while the VM still runs,
+	 * not in the downtime. Suspend is idempotent.
+	 */
+	ret = hmlm_suspend(dst, 0, 0);
+	if (ret) {
+		report->nvme_status = hmlm_session_nvme_status(dst);
+		cancel_source(&m, 0);
+		goto out;
+	}
 	/*
 	 * What the rounds wrote reaches the target's media while the source
 	 * still runs: the flush after the stop-and-copy has little left.
 	 */
-	{
-		unsigned int i;
-
-		for (i = 0; i < m.nr_ns && !ret; i++)
-			ret = hmlm_bdev_sync(&m.ns[i].dst);
-	}
+	for (i = 0; i < m.nr_ns && !ret; i++)
+		ret = hmlm_bdev_sync(&m.ns[i].dst);
+	if (!ret && (report->flags & HMLM_REPORT_CONVERGED))
+		ret = settle_round(&m);
 	if (ret)
 		goto cancel;
 
 	t_start = hmlm_now_ns();
-	ret = run_suspended(&m, &t_suspended);
+	ret = stop_source(&m, &t_suspended);
 	suspended = t_suspended != 0;
-	if (ret)
-		goto cancel;
+	if (!ret)
+		ret = finish_source(&m, &fc);
 	/*
-	 * The flush of what the stop-and-copy wrote runs while the state
-	 * moves; the target resumes only once it completed.
+	 * The stop-and-copy's reads run while the last memory report is
+	 * read, the flush of its writes while the state is read and set:
+	 * the target resumes once all completed.
 	 */
-	syncing = sync_start(&m);
-	t0 = hmlm_now_ns();
-	ret = hmlm_state_get_caps(src, &sc, &fmt, STATE_SIZE_HINT, &st);
-	report->state_get_ns = hmlm_now_ns() - t0;
+	if (!ret)
+		ret = mem_final(&m);
+	r2 = final_copy_done(&m, &fc, !ret);
+	if (!ret)
+		ret = r2;
+	syncing = ret ? 0 : sync_start(&m);
+	if (!ret) {
+		t0 = hmlm_now_ns();
+		ret = hmlm_state_get_caps(src, &sc, &fmt, STATE_SIZE_HINT, &st);
+		report->state_get_ns = hmlm_now_ns() - t0;
+		report->state_bytes = st.len;
+	}
 	if (ret) {
-		sync_wait(&m, syncing);
+		if (syncing)
+			sync_wait(&m, syncing);
 		goto cancel;
 	}
-	report->state_bytes = st.len;
 	m.cancel_ok = 0;
 	progress(&m, HMLM_PHASE_STATE);
 	t0 = hmlm_now_ns();
-	ret = target_set_state(dst, &dc, &st);
-	{
-		int r2 = sync_wait(&m, syncing);
-
-		if (!ret)
-			ret = r2;
-	}
+	ret = hmlm_state_set_caps(dst, &dc, &st);
+	r2 = sync_wait(&m, syncing);
+	if (!ret)
+		ret = r2;
 	report->state_set_ns = hmlm_now_ns() - t0;
 	if (!ret && !(m.p.flags & HMLM_MIGRATE_NO_RESUME)) {
 		t0 = hmlm_now_ns();
@@ -1481,7 +1698,7 @@ HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
 	{
 		uint64_t t0 = hmlm_now_ns();
 
-		ret = target_set_state(dst, NULL, &st);
+		ret = target_set_state(dst, &st);
 		if (!ret && !(p.flags & HMLM_MIGRATE_NO_RESUME))
 			ret = hmlm_resume(dst);
 		report->suspend_to_resume_ns = hmlm_now_ns() - t0;

@@ -49,12 +49,15 @@ struct fake {
 	unsigned char set[256];
 	uint32_t set_len;
 	uint8_t set_csvi, set_csuuidi;
-	int set_status, resume_dst_status;
+	int set_status, resume_dst_status, suspend_dst_status;
 	int mem_nores, mem_tracking;
 	unsigned int mem_recvs, mem_recv_susp;
 	unsigned int state_gets_before_suspend;
 	/* hook run after the source's Suspend */
 	void (*on_suspend)(struct fake *f);
+	/* hook run when the target is resumed, and its argument */
+	void (*on_dst_resume)(struct fake *f);
+	void *priv;
 };
 
 static inline void fake_init(struct fake *f)
@@ -85,6 +88,20 @@ static inline void fake_init(struct fake *f)
 static inline struct fdev *fake_dev(struct fake *f, int fd)
 {
 	return fd >= 0 && fd < 1024 && f->role[fd] == 2 ? &f->dst : &f->src;
+}
+
+/* Index of the n-th call of @cmd on @d's sessions in the call order, or -1. */
+static inline int fake_index(struct fake *f, struct fdev *d, unsigned long cmd,
+			     unsigned int n)
+{
+	const struct mock_call *c;
+	unsigned int i;
+
+	for (i = 0; (c = mock_get(i)); i++) {
+		if (c->cmd == cmd && fake_dev(f, c->fd) == d && n-- == 0)
+			return (int)i;
+	}
+	return -1;
 }
 
 static inline void fake_log(struct fake *f, uint32_t nsid, uint8_t kind,
@@ -163,6 +180,8 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 	case NVME_HMLM_SUSPEND: {
 		struct nvme_hmlm_suspend *k = arg;
 
+		if (d == &f->dst && f->suspend_dst_status)
+			return f->suspend_dst_status;
 		d->suspends++;
 		d->last_suspend_flags = k->flags;
 		if (k->flags & NVME_HMLM_SUSPEND_NOTIFY)
@@ -175,6 +194,8 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 		return 0;
 	}
 	case NVME_HMLM_RESUME:
+		if (d == &f->dst && f->on_dst_resume)
+			f->on_dst_resume(f);
 		if (d == &f->dst && f->resume_dst_status)
 			return f->resume_dst_status;
 		if (!d->suspended)

@@ -210,6 +210,18 @@ static int same(int a, int b)
 	return !memcmp(x, y, NS_BYTES);
 }
 
+/* What the target held when it was resumed. */
+static struct {
+	int src_fd, dst_fd;
+	int data_same, state_set;
+} at_resume;
+
+static void check_at_resume(struct fake *f)
+{
+	at_resume.data_same = same(at_resume.src_fd, at_resume.dst_fd);
+	at_resume.state_set = f->set_len && f->set_len == f->state_len;
+}
+
 static int all_byte(int fd, unsigned char v)
 {
 	static unsigned char x[NS_BYTES];
@@ -238,15 +250,19 @@ TEST_F(mig, copies_allocated_and_zeroes_gaps)
 
 TEST_F(mig, suspended_callback_before_state_is_read)
 {
+	int src_suspend;
+
 	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_SUSPENDED]);
 	EXPECT_TRUE(self->c.suspended_seen_src_suspended);
 	EXPECT_EQ(0u, self->c.state_gets_at_suspended);
-	EXPECT_LT(mock_index(NVME_HMLM_SUSPEND, 0), mock_index(NVME_HMLM_GET_STATE, 0));
+	src_suspend = fake_index(&self->f, &self->f.src, NVME_HMLM_SUSPEND, 0);
+	ASSERT_GE(src_suspend, 0);
+	EXPECT_LT(src_suspend, mock_index(NVME_HMLM_GET_STATE, 0));
 	EXPECT_EQ(0u, self->f.state_gets_before_suspend);
-	/* DUDMQ on the first Suspend, KEEP once the target runs */
+	/* DUDMQ on the source's first Suspend, KEEP once the target runs */
 	EXPECT_EQ(NVME_HMLM_SUSPEND_DUDMQ,
-		  ((const struct nvme_hmlm_suspend *)mock_nth(NVME_HMLM_SUSPEND, 0)->data)->flags);
+		  ((const struct nvme_hmlm_suspend *)mock_get((unsigned int)src_suspend)->data)->flags);
 	EXPECT_EQ(NVME_HMLM_SUSPEND_KEEP, self->f.src.last_suspend_flags);
 	EXPECT_EQ(0u, self->f.src.resumes);
 }
@@ -286,15 +302,32 @@ TEST_F(mig, change_during_a_copy_is_copied_again)
 	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
 }
 
-TEST_F(mig, converged_dirty_goes_to_stop_and_copy)
+TEST_F(mig, converged_dirty_copied_in_a_settle_round)
 {
+	/* converged: what is left is copied once more while the source runs */
 	self->c.dirty_precopy = 1;
 	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
-	EXPECT_EQ(0u, self->r.rounds);
+	EXPECT_EQ(1u, self->r.rounds);
 	EXPECT_TRUE(self->r.flags & HMLM_REPORT_CONVERGED);
-	EXPECT_EQ(8u * LBA, self->r.stopcopy_bytes);
+	EXPECT_EQ(8u * LBA, self->r.round_bytes[1]);
+	EXPECT_EQ(0u, self->r.stopcopy_bytes);
 	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_STOPCOPY]);
+	/* after the target's Suspend and flush, before the source's */
+	EXPECT_LT(fake_index(&self->f, &self->f.dst, NVME_HMLM_SUSPEND, 0),
+		  fake_index(&self->f, &self->f.src, NVME_HMLM_SUSPEND, 0));
+}
+
+TEST_F(mig, changes_after_the_last_round_go_to_stop_and_copy)
+{
+	self->c.dirty_each_round = 2;	/* logged while the settle round copies */
+	self->c.dirty_precopy = 1;
+	self->p.converge_bytes = 1 << 30;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(1u, self->r.rounds);
+	EXPECT_EQ(8u * LBA, self->r.round_bytes[1]);
+	EXPECT_EQ(2u * 8 * LBA, self->r.stopcopy_bytes);
 }
 
 TEST_F(mig, max_rounds_ends_the_rounds)
@@ -372,13 +405,48 @@ TEST_F(mig, target_resume_failure_resumes_source)
 	EXPECT_EQ(1u, self->f.src.resumes);
 }
 
-TEST_F(mig, target_suspended_before_set_state)
+TEST_F(mig, target_suspended_before_the_source)
 {
+	int dst_suspend, src_suspend;
+
 	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	EXPECT_EQ(1u, self->f.dst.suspends);
 	EXPECT_EQ(1u, mock_count(NVME_HMLM_SET_STATE));
-	EXPECT_LT(mock_index(NVME_HMLM_SUSPEND, 1), mock_index(NVME_HMLM_SET_STATE, 0));
+	dst_suspend = fake_index(&self->f, &self->f.dst, NVME_HMLM_SUSPEND, 0);
+	src_suspend = fake_index(&self->f, &self->f.src, NVME_HMLM_SUSPEND, 0);
+	ASSERT_GE(dst_suspend, 0);
+	/* the idle target is suspended while the VM still runs: not in the downtime */
+	EXPECT_LT(dst_suspend, src_suspend);
+	EXPECT_LT(mock_index(NVME_HMLM_GET_STATE, 0), mock_index(NVME_HMLM_SET_STATE, 0));
 	EXPECT_LT(mock_index(NVME_HMLM_SET_STATE, 0), mock_index(NVME_HMLM_RESUME, 0));
+	EXPECT_EQ(1u, self->f.dst.resumes);
+}
+
+TEST_F(mig, target_suspend_failure_leaves_source_running)
+{
+	self->f.suspend_dst_status = ST_INVALID;
+	EXPECT_EQ(-EIO, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(ST_INVALID, self->r.nvme_status);
+	EXPECT_EQ(0u, self->f.src.suspends);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+	EXPECT_EQ(0, self->f.mem_tracking);
+	EXPECT_EQ(0u, self->c.phases[HMLM_PHASE_SUSPENDED]);
+}
+
+TEST_F(mig, target_resumed_after_stopcopy_and_state)
+{
+	/* the settle round's writes are left for the stop-and-copy */
+	self->c.dirty_precopy = 1;
+	self->c.dirty_each_round = 3;
+	self->p.converge_bytes = 1 << 30;
+	memset(&at_resume, 0, sizeof(at_resume));
+	at_resume.src_fd = self->src_fd;
+	at_resume.dst_fd = self->dst_fd;
+	self->f.on_dst_resume = check_at_resume;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(3u * 8 * LBA, self->r.stopcopy_bytes);
+	EXPECT_TRUE(at_resume.data_same);
+	EXPECT_TRUE(at_resume.state_set);
 	EXPECT_EQ(1u, self->f.dst.resumes);
 }
 

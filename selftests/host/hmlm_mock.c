@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,6 +22,8 @@ static struct mock_call calls[MOCK_MAX_CALLS];
 static unsigned int ncalls, opens;
 static mock_handler handler;
 static void *handler_priv;
+/* the library may call from two threads: one call at a time, like the module's session lock */
+static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
@@ -171,6 +174,7 @@ int ioctl(int fd, unsigned long cmd, ...)
 		return real_ioctl(fd, cmd, arg);
 	if (arg)
 		memcpy(&size, arg, sizeof(size));
+	pthread_mutex_lock(&call_lock);
 	if (ncalls < MOCK_MAX_CALLS) {
 		c = &calls[ncalls++];
 		c->fd = fd;
@@ -181,6 +185,7 @@ int ioctl(int fd, unsigned long cmd, ...)
 			memcpy(c->data, arg, c->len);
 	}
 	ret = handler ? handler(fd, cmd, arg, handler_priv) : -ENOTTY;
+	pthread_mutex_unlock(&call_lock);
 	if (ret < 0) {
 		errno = -ret;
 		return -1;
