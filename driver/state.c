@@ -259,6 +259,30 @@ static int hmlm_mrecv(struct hmlm_session *s, struct nvme_hmlm_get_state *cmd,
 }
 
 /**
+ * hmlm_state_sized() - the size of the state being read, from its header
+ * @cmd: The ioctl argument; @cmd->out_len is set.
+ * @hdr: The header the transfer returned.
+ * @sized: @cmd->out_len already holds the size an earlier header said.
+ *
+ * Context: Any context.
+ * Return: 0; -EAGAIN if the size changed since the earlier header;
+ *	-EMSGSIZE if the state does not fit the user buffer; -EOVERFLOW.
+ */
+static int hmlm_state_sized(struct nvme_hmlm_get_state *cmd,
+			    const struct nvme_lm_ctrl_state_hdr *hdr, bool sized)
+{
+	u64 total;
+	int ret = hmlm_state_total(hdr, &total);
+
+	if (ret)
+		return ret;
+	if (sized && total != cmd->out_len)
+		return -EAGAIN;
+	cmd->out_len = total;
+	return total > cmd->buf_len ? -EMSGSIZE : 0;
+}
+
+/**
  * hmlm_get_state_xfer() - read the whole state into the user buffer
  * @s: The session, locked and bound.
  * @cmd: The ioctl argument. With @sized, @cmd->out_len is the size a
@@ -268,9 +292,11 @@ static int hmlm_mrecv(struct hmlm_session *s, struct nvme_hmlm_get_state *cmd,
  * @csup: Cleared when a command was not fully suspended.
  *
  * Without @sized the first command asks for as much as the user buffer
- * and @chunk allow: the header at its start tells where the state ends
- * (what a controller returns past the end is undefined, TP4159 Fig 344,
- * and is not copied), so a state that fits one chunk costs one command.
+ * and @chunk allow (at least the header): the header at its start tells
+ * where the state ends (what a controller returns past the end is
+ * undefined, TP4159 Fig 344, and is not copied), so a state that fits one
+ * chunk costs one command. With @sized the header comes in again with the
+ * first chunks and is compared with the one read before.
  *
  * Context: Process context; sleeps, may fault.
  * Return: 0, a positive NVMe status, or a negative errno (-EAGAIN when
@@ -283,7 +309,7 @@ static int hmlm_get_state_xfer(struct hmlm_session *s,
 {
 	void __user *ubuf = u64_to_user_ptr(cmd->buf_uptr);
 	struct nvme_lm_ctrl_state_hdr first;
-	u64 ofs = 0, total;
+	u64 ofs = 0;
 	void *buf;
 	u32 n;
 	int ret = 0;
@@ -298,22 +324,15 @@ static int hmlm_get_state_xfer(struct hmlm_session *s,
 		ret = hmlm_mrecv(s, cmd, ofs, buf, round_up(n, 4), csup);
 		if (ret)
 			break;
-		if (ofs == 0 && n >= sizeof(first)) {
-			/* unsized, always (see the caller); sized, if it fits */
-			memcpy(&first, buf, sizeof(first));
-			ret = hmlm_state_total(&first, &total);
-			if (ret)
-				break;
-			if (sized && total != cmd->out_len) {
-				ret = -EAGAIN;
-				break;
+		if (ofs < sizeof(first)) {
+			memcpy((u8 *)&first + ofs, buf,
+			       min_t(u64, n, sizeof(first) - ofs));
+			if (ofs + n >= sizeof(first)) {
+				ret = hmlm_state_sized(cmd, &first, sized);
+				if (ret)
+					break;
+				n = min_t(u64, n, cmd->out_len - ofs);
 			}
-			cmd->out_len = total;
-			if (total > cmd->buf_len) {
-				ret = -EMSGSIZE;
-				break;
-			}
-			n = min_t(u64, n, total);
 		}
 		if (copy_to_user(ubuf + ofs, buf, n)) {
 			ret = -EFAULT;

@@ -504,7 +504,7 @@ struct hmlm_ns_map {
  * @max_rounds: Dirty rounds at most (0: 8; capped at 16).
  * @converge_bytes: Stop the rounds when fewer dirty bytes remain (0: the
  *	downtime budget decides: rounds go on while the predicted
- *	stop-and-copy time exceeds half the budget, or 1 ms without one).
+ *	stop-and-copy time exceeds half the budget, or 250 us without one).
  * @downtime_budget_us: Downtime budget; 0: none. Exceeding it is
  *	reported, not an error.
  * @log_entries: Migration queue slots (0: HMLM_LOG_DEFAULT_ENTRIES).
@@ -555,7 +555,9 @@ struct hmlm_migrate_params {
  * @downtime_ns: From the Suspend of the source to the target's Resume.
  * @suspend_to_resume_ns: From the Suspend completing to the Resume
  *	completing (the controller was not running).
- * @stopcopy_ns: The stop-and-copy alone.
+ * @stopcopy_ns: The stop-and-copy: from the STOPCOPY callback to its last
+ *	write. When it fits one batch its reads overlap the last Track
+ *	Receive, which it then contains (@mem_drain_ns).
  * @mem_ranges_reported: Dirty memory ranges the device reported.
  * @state_bytes: Size of the controller state.
  * @stream_bytes: Bytes written or read through the stream (out/in).
@@ -570,8 +572,10 @@ struct hmlm_migrate_params {
  * @log_drain_ns: Reading the migration queue to its end after the Suspend.
  * @mem_drain_ns: The last dirty memory report (Track Receive until SUSP).
  * @state_get_ns: Get Controller State on the source.
- * @state_set_ns: The target's Suspend, Set Controller State and the wait
- *	for the flush of the stop-and-copy's writes (which runs meanwhile).
+ * @state_set_ns: Set Controller State and the wait for the flush of the
+ *	stop-and-copy's writes, which runs meanwhile (hmlm_migrate_in(): and
+ *	the target's Suspend; hmlm_migrate() suspends the target before the
+ *	source, out of the downtime).
  * @resume_ns: Resume of the target.
  */
 struct hmlm_migrate_report {

@@ -175,7 +175,8 @@ int hmlm_state_get_caps(struct hmlm_session *session,
 {
 	struct nvme_hmlm_get_state k;
 	struct hmlm_caps caps = *cp;
-	int csvi = 0, csuuidi = 0, ret, tries;
+	int csvi = 0, csuuidi = 0, ret = 0, tries;
+	uint64_t known;
 	void *buf = NULL;
 
 	memset(state, 0, sizeof(*state));
@@ -201,8 +202,8 @@ int hmlm_state_get_caps(struct hmlm_session *session,
 
 	/*
 	 * With a size hint, the transfer straight away into a buffer that
-	 * large (one Migration Receive less); a larger state answers
-	 * -EMSGSIZE with its size, and the size query path follows.
+	 * large (no size query); a larger state answers -EMSGSIZE with its
+	 * size, and the transfer at that size follows.
 	 */
 	if (size_hint) {
 		buf = malloc(size_hint);
@@ -222,36 +223,52 @@ int hmlm_state_get_caps(struct hmlm_session *session,
 		if (ret && ret != -EMSGSIZE && ret != -EAGAIN)
 			goto fail;
 	}
-	/* Size query, then the transfer; the size may change in between. */
+	/*
+	 * The transfer, sized by the last answer (an EMSGSIZE says the size
+	 * too, else a size query asks); the size may change in between.
+	 */
+	known = ret == -EMSGSIZE ? k.out_len : 0;
 	for (tries = 0; tries < 4; tries++) {
-		memset(&k, 0, sizeof(k));
-		k.size = sizeof(k);
-		k.flags = NVME_HMLM_STATE_SIZE;
-		k.csvi = (uint8_t)csvi;
-		k.csuuidi = (uint8_t)csuuidi;
-		ret = hmlm_ioctl(session->fd, NVME_HMLM_GET_STATE, &k,
-				 &session->nvme_status);
-		if (ret)
-			goto fail;
-		if (k.out_len < NVME_HMLM_STATE_HDR_LEN ||
-		    k.out_len > NVME_HMLM_STATE_MAX_LEN) {
+		if (!known) {
+			memset(&k, 0, sizeof(k));
+			k.size = sizeof(k);
+			k.flags = NVME_HMLM_STATE_SIZE;
+			k.csvi = (uint8_t)csvi;
+			k.csuuidi = (uint8_t)csuuidi;
+			ret = hmlm_ioctl(session->fd, NVME_HMLM_GET_STATE, &k,
+					 &session->nvme_status);
+			if (ret)
+				goto fail;
+			known = k.out_len;
+		}
+		if (known < NVME_HMLM_STATE_HDR_LEN ||
+		    known > NVME_HMLM_STATE_MAX_LEN) {
 			ret = -EPROTO;
 			goto fail;
 		}
 		free(buf);
-		buf = malloc(k.out_len);
+		buf = malloc(known);
 		if (!buf) {
 			ret = -ENOMEM;
 			goto fail;
 		}
-		k.flags = 0;
+		memset(&k, 0, sizeof(k));
+		k.size = sizeof(k);
+		k.csvi = (uint8_t)csvi;
+		k.csuuidi = (uint8_t)csuuidi;
 		k.buf_uptr = (uintptr_t)buf;
-		k.buf_len = k.out_len;
+		k.buf_len = known;
 		ret = hmlm_ioctl(session->fd, NVME_HMLM_GET_STATE, &k,
 				 &session->nvme_status);
-		if (ret != -EMSGSIZE && ret != -EAGAIN)
+		if (ret == -EMSGSIZE)
+			known = k.out_len;	/* it grew */
+		else if (ret == -EAGAIN)
+			known = 0;
+		else
 			break;
 	}
+	if (ret == -EMSGSIZE)
+		ret = -EAGAIN;	/* the size kept changing */
 	if (ret)
 		goto fail;
 done:

@@ -903,6 +903,23 @@ static int copy_round(struct mig *m, uint64_t dirty)
 	return ret ? ret : copy_dirty(m);
 }
 
+/* After a full queue: a round that copies everything allocated again. */
+static int full_round(struct mig *m)
+{
+	int ret;
+
+	m->need_full = 0;
+	m->round++;
+	m->r->rounds = m->round;
+	m->round_bytes = &m->r->round_bytes[m->round];
+	ret = write_round(m, 0, hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL));
+	if (!ret)
+		ret = progress(m, HMLM_PHASE_ROUND);
+	if (!ret)
+		ret = dirty_clear(m);
+	return ret ? ret : full_pass(m);
+}
+
 /* Logging, tracking, pre-copy and the rounds: the source keeps running. */
 static int run_live(struct mig *m)
 {
@@ -945,18 +962,7 @@ static int run_live(struct mig *m)
 				m->r->flags |= HMLM_REPORT_MAX_ROUNDS;
 				break;	/* the stop-and-copy does it */
 			}
-			m->need_full = 0;
-			m->round++;
-			m->r->rounds = m->round;
-			m->round_bytes = &m->r->round_bytes[m->round];
-			ret = write_round(m, 0, hmlm_extents_bytes(m->dirty,
-								   HMLM_NSID_ALL));
-			if (!ret)
-				ret = progress(m, HMLM_PHASE_ROUND);
-			if (!ret)
-				ret = dirty_clear(m);
-			if (!ret)
-				ret = full_pass(m);
+			ret = full_round(m);
 			if (ret)
 				return ret;
 			prev = UINT64_MAX;
@@ -1210,6 +1216,12 @@ static int settle_round(struct mig *m)
 	uint64_t dirty;
 	int ret = poll_log(m);
 
+	if (!ret && m->need_full && m->round < m->p.max_rounds) {
+		/* the queue filled meanwhile: recopy now, not in the downtime */
+		ret = full_round(m);
+		if (!ret)
+			ret = poll_log(m);
+	}
 	if (ret || m->need_full || m->round >= m->p.max_rounds)
 		return ret;	/* a full queue: the stop-and-copy recopies */
 	dirty = hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL);
@@ -1272,7 +1284,8 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	}
 	/*
 	 * What the rounds wrote reaches the target's media while the source
-	 * still runs: the flush after the stop-and-copy has little left.
+	 * still runs: the flush after the stop-and-copy has little left (the
+	 * settle round's writes and its own).
 	 */
 	for (i = 0; i < m.nr_ns && !ret; i++)
 		ret = hmlm_bdev_sync(&m.ns[i].dst);

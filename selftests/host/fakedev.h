@@ -50,7 +50,7 @@ struct fake {
 	uint32_t set_len;
 	uint8_t set_csvi, set_csuuidi;
 	int set_status, resume_dst_status, suspend_dst_status;
-	int mem_nores, mem_tracking;
+	int mem_nores, mem_tracking, mem_recv_susp_status;
 	unsigned int mem_recvs, mem_recv_susp;
 	unsigned int state_gets_before_suspend;
 	/* hook run after the source's Suspend */
@@ -289,6 +289,8 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 			return 0;
 		}
 		f->mem_recv_susp++;
+		if (f->mem_recv_susp_status)
+			return f->mem_recv_susp_status;
 		/* two reports after the Suspend: one with MTR, then SUSP */
 		r[0].addr = 0x100000 * f->mem_recv_susp;
 		r[0].len = 2;

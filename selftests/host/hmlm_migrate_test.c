@@ -490,6 +490,31 @@ TEST_F(mig, memory_tracking_until_suspended)
 	EXPECT_EQ(1, self->f.mem_tracking);
 }
 
+TEST_F(mig, track_receive_failure_during_stopcopy_reads)
+{
+	struct hmlm_mem_range mr = { 0x100000, 1 << 20 };
+
+	/* the stop-and-copy's reads are in flight when the Track Receive fails */
+	self->c.dirty_precopy = 1;
+	self->c.dirty_each_round = 3;
+	self->p.converge_bytes = 1 << 30;
+	self->p.mem_ranges = &mr;
+	self->p.nr_mem_ranges = 1;
+	self->p.mem_dirty = on_mem;
+	self->p.mem_arg = &self->c;
+	self->f.mem_recv_susp_status = 0x4006;	/* DNR, Internal Error */
+	EXPECT_EQ(-EIO, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0x4006, self->r.nvme_status);
+	EXPECT_EQ(1u, self->f.src.resumes);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	/* read, never written: the target holds none of the stop-and-copy */
+	EXPECT_EQ(0u, self->r.stopcopy_bytes);
+	EXPECT_FALSE(same(self->src_fd, self->dst_fd));
+}
+
 TEST_F(mig, memory_tracking_stopped_after_cancel_resume)
 {
 	struct hmlm_mem_range mr = { 0x100000, 1 << 20 };

@@ -70,7 +70,8 @@
  *   - ENODEV: the controller is not live (resetting, being removed, dead)
  *     or was reset or removed since the session was bound.
  *   - ETIMEDOUT: SUSPEND did not complete within its timeout.
- *   - EAGAIN: GET_STATE saw the state change size during the transfer.
+ *   - EAGAIN: GET_STATE saw the state change size during the transfer
+ *     (header read on its own first, see struct nvme_hmlm_get_state).
  *   - EIO, EINTR, ETIMEDOUT...: an NVMe command did not complete with a
  *     status (aborted, timed out, transport error).
  *   - ENOMEM: out of memory.
@@ -376,12 +377,14 @@ struct nvme_hmlm_resume {
  *	controller suspended for every command of the transfer (so the image
  *	is consistent).
  *
- * Migration Receive, Get Controller State. The header is read first; if
- * @buf_len is smaller than @out_len the ioctl fails with EMSGSIZE (and
- * copies the structure out). Otherwise the state is read at increasing
- * offsets, @chunk_len bytes at a time, into @buf_uptr. If the sizes in
- * the header change during the transfer (the controller was not
- * suspended) it fails with EAGAIN.
+ * Migration Receive, Get Controller State, at increasing offsets,
+ * @chunk_len bytes at a time, into @buf_uptr. The first command asks for
+ * as much as @buf_len and @chunk_len allow; the header it returns gives
+ * @out_len, and nothing past it is copied. If @buf_len is smaller than
+ * @out_len the ioctl fails with EMSGSIZE (and copies the structure out).
+ * Only a @chunk_len or @buf_len below 48 makes the header a command of its
+ * own first; if the sizes in the header then change during the transfer
+ * (the controller was not suspended) it fails with EAGAIN.
  */
 struct nvme_hmlm_get_state {
 	__u32		size;
