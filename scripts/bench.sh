@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$HMLM_TOP"
 
 sizes="64M 256M 1G"
-runs=3
+runs=5
 long=1
 build=1
 while [ $# -gt 0 ]; do
