@@ -56,7 +56,18 @@ if [ $stock = 0 ] && "$qemu" -device nvme,help 2>/dev/null | grep -q '^  hmlm=';
 fi
 
 run=$(mktemp -d "$HMLM_CACHE/run.XXXXXX")
-cleanup() { rm -rf "$run"; }
+# The namespace images go to tmpfs when it has room for all four, so a
+# Flush costs what the device model does rather than an fsync of the
+# host's shared disk (noise in every timing); HMLM_IMG_DIR picks another
+# directory, and without room they stay in the run directory.
+img_dir=$run
+img_base=${HMLM_IMG_DIR:-/dev/shm}
+img_need=$((4 * $(numfmt --from=iec "$ns_size")))
+if [ -d "$img_base" ] && [ -w "$img_base" ] &&
+   [ "$(df --output=avail -B1 "$img_base" | tail -n1)" -gt "$img_need" ]; then
+	img_dir=$(mktemp -d "$img_base/nvme-hmlm.XXXXXX")
+fi
+cleanup() { rm -rf "$run" "$img_dir"; }
 trap cleanup EXIT
 
 initrd_args=(--tests "$tests_list")
@@ -71,8 +82,8 @@ subsys_args() {
 	echo "-device nvme-subsys,id=subsys-$name,nqn=nqn.2026-11.io.nvme-hmlm:$name"
 	echo "-device nvme,id=$name,bus=rp-$name,serial=$serial,subsys=subsys-$name,sriov_max_vfs=2,sriov_vq_flexible=8,sriov_vi_flexible=2,max_ioqpairs=12,msix_qsize=4$hmlm_prop"
 	for i in 1 2; do
-		truncate -s "$ns_size" "$run/$name-ns$i.raw"
-		echo "-drive file=$run/$name-ns$i.raw,if=none,id=$name-ns$i,format=raw,discard=unmap"
+		truncate -s "$ns_size" "$img_dir/$name-ns$i.raw"
+		echo "-drive file=$img_dir/$name-ns$i.raw,if=none,id=$name-ns$i,format=raw,discard=unmap"
 		echo "-device nvme-ns,drive=$name-ns$i,bus=$name,nsid=$i,shared=on"
 	done
 }
