@@ -36,7 +36,7 @@ rc=$?
 step "report"
 awk '
 { k = $1; sub(/^demo\.0\./, "", k); $1 = ""; sub(/^ /, ""); v[k] = $0 }
-function mib(b) { return sprintf("%.1f MiB", b / 1048576) }
+function mib(b) { return b >= 1048576 || b == 0 ? sprintf("%.1f MiB", b / 1048576) : sprintf("%.1f KiB", b / 1024) }
 END {
 	if (v["msg"] != "-") printf "FAILED: %s\n\n", v["msg"]
 	printf "namespace          %s, %s allocated by the VM (pattern %s)\n", mib(v["ns_bytes"]), mib(v["allocated_bytes"]), v["pattern"]
