@@ -636,8 +636,7 @@ struct final_copy {
 	struct piece pc[BATCH_IOS];
 	struct iocb cbs[BATCH_IOS];
 	unsigned int nr;	/* pieces; 0: none planned */
-	unsigned int inflight;	/* submitted, not yet reaped */
-	int writing;		/* the reads are reaped */
+	unsigned int inflight;	/* reads submitted */
 	int ret;		/* the first error */
 	uint64_t t0;		/* the stop-and-copy started */
 };
@@ -688,32 +687,19 @@ static void final_copy_reads(struct mig *m, struct final_copy *fc)
 	fc->inflight = aio_submit_all(m, fc->cbs, fc->nr, &fc->ret);
 }
 
-/* Reaps the reads and, if @ok and they all worked, submits the writes. */
-static int final_copy_writes(struct mig *m, struct final_copy *fc, int ok)
-{
-	if (!fc->nr || fc->writing)
-		return fc->ret;
-	fc->ret = aio_wait_all(m, fc->inflight, fc->ret);
-	fc->inflight = 0;
-	fc->writing = 1;
-	if (fc->ret || !ok)
-		return fc->ret;
-	batch_iocbs(m, fc->pc, fc->nr, fc->cbs, 1);
-	fc->inflight = aio_submit_all(m, fc->cbs, fc->nr, &fc->ret);
-	return fc->ret;
-}
-
 /*
- * Waits for whatever is in flight (the writes, once @ok). Nothing of @fc
- * is in flight after it, whatever it returns.
+ * Reaps the reads and, if @ok and they all worked, writes what they read.
+ * Nothing of @fc is in flight after it, whatever it returns.
  */
 static int final_copy_done(struct mig *m, struct final_copy *fc, int ok)
 {
 	if (!fc->nr)
 		return 0;
-	final_copy_writes(m, fc, ok);
 	fc->ret = aio_wait_all(m, fc->inflight, fc->ret);
-	fc->inflight = 0;
+	if (!fc->ret && ok) {
+		batch_iocbs(m, fc->pc, fc->nr, fc->cbs, 1);
+		fc->ret = aio_run(m, fc->cbs, fc->nr);
+	}
 	if (!fc->ret && ok)
 		batch_account(m, fc->pc, fc->nr);
 	m->r->stopcopy_ns = hmlm_now_ns() - fc->t0;
