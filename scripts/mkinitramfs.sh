@@ -69,6 +69,14 @@ install -m 0755 "$HMLM_TOP/scripts/guest/init" "$stage/init"
 install -m 0755 "$HMLM_TOP/scripts/guest/setup.sh" "$stage/hmlm/setup.sh"
 install -m 0755 "$HMLM_TOP/scripts/guest/run-tests.sh" "$stage/hmlm/run-tests.sh"
 [ -f "$HMLM_TOP/driver/nvme-hmlm.ko" ] && cp "$HMLM_TOP/driver/nvme-hmlm.ko" "$stage/hmlm/driver/"
+# The patched nvme-core series (driver/nvme-core) replaces the distro's
+# modules of the same name in the base image; later cpio entries win.
+ncore_env=$("$HMLM_TOP/scripts/build-nvme-core.sh")
+NVME_CORE_SRC=$(sed -n 's/^NVME_CORE_SRC=//p' "$ncore_env")
+mkdir -p "$stage/hmlm/modules"
+for m in nvme-core nvme nvme-fabrics; do
+	strip --strip-debug -o "$stage/hmlm/modules/$m.ko" "$NVME_CORE_SRC/$m.ko"
+done
 [ -f "$tests_list" ] && cp "$tests_list" "$stage/hmlm/tests.list"
 for f in "$HMLM_TOP"/selftests/*; do
 	[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$stage/hmlm/selftests/"
