@@ -19,6 +19,9 @@ usage: scripts/vm.sh [--tests LIST | --script FILE | --shell] [options]
   --result FILE    write "pass fail skip" of the test run to FILE
   --log FILE       keep the whole console log in FILE
   --qemu-arg ARG   extra QEMU argument (repeatable)
+  --kernel-env FILE boot the kernel an env file describes (format of
+                   scripts/fetch-kernel.sh's; same as HMLM_KERNEL_ENV=FILE),
+                   e.g. the debug kernel's (scripts/build-debug-kernel.sh)
 USAGE
 }
 
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--result) result=$2; shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
+	--kernel-env) HMLM_KERNEL_ENV=$(realpath "$2"); export HMLM_KERNEL_ENV; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -163,9 +167,15 @@ fi
 [ $stalled = 0 ] || log "the emulator stalled a vCPU twice in a row: the run failed"
 
 status=0
-# A DMAR fault is a DMA to memory the device was not given (freed or
-# unmapped): with an IOMMU that is what silent corruption looks like.
-kbad=$(grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|general protection fault|DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault)' "$log" || true)
+# The debug kernel's checkers report as BUG: (KASAN, KFENCE, sleeping in
+# atomic context), WARNING: (lockdep, DEBUG_OBJECTS), UBSAN:, ODEBUG: and
+# lockdep's INFO: lines; a hung task is a failure too. A DMAR fault is a
+# DMA to memory the device was not given (freed or unmapped): with an
+# IOMMU that is what silent corruption looks like.
+kbad_re='WARNING:|BUG:|Oops|Kernel panic|general protection fault|UBSAN:|ODEBUG:'
+kbad_re="$kbad_re|INFO: (trying to register non-static key|task .* blocked for more than)"
+kbad_re="$kbad_re|DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault"
+kbad=$(grep -aE "^\[ *[0-9]+\.[0-9]+\] .*($kbad_re)" "$log" || true)
 if [ -n "$kbad" ]; then
 	log "the guest kernel complained:"
 	echo "$kbad" >&2
