@@ -19,7 +19,8 @@ else
 fi
 nc="$HMLM_TOP/driver/nvme-core"
 krel=$(cat "$KDIR/include/config/kernel.release")
-key=$( { echo "$krel"; sha256sum "$KDIR/Module.symvers" "$nc"/Makefile "$nc"/patches/*.patch \
+# Contents only (not paths), so every clone of the project shares a build.
+key=$( { echo "$krel"; cat "$KDIR/Module.symvers" "$nc"/Makefile "$nc"/patches/*.patch \
 	"$HMLM_TOP/driver/kdir.mk" "$0"; } | sha256sum | cut -c1-12)
 out="$HMLM_CACHE/nvme-core/$krel-$key"
 
