@@ -819,7 +819,7 @@ static void hmlm_log_destroy(struct hmlm_session *s)
 	struct hmlm_log *log = s->log;
 
 	WRITE_ONCE(log->closing, true);
-	timer_delete_sync(&log->timer);
+	timer_shutdown_sync(&log->timer);
 	/* the head work takes @s->lock */
 	cancel_work_sync(&log->head_work);
 	mutex_lock(&s->lock);
@@ -1161,7 +1161,7 @@ out_close:
 	/* no reader ran: the head work was never queued, the lock is ours */
 	log = s->log;
 	WRITE_ONCE(log->closing, true);
-	timer_delete_sync(&log->timer);
+	timer_shutdown_sync(&log->timer);
 	hmlm_log_teardown(log);
 	hmlm_session_set_log(s, NULL);
 	hmlm_log_free(log);
