@@ -29,12 +29,7 @@ guest_pass=0 guest_fail=0 guest_skip=0
 # QEMU arguments in the matching .qemu-args file, one per line).
 for list in selftests/tests.list selftests/tests-faults*.list; do
 	[ -f "$list" ] || continue
-	qargs=()
-	if [ -f "${list%.list}.qemu-args" ]; then
-		while read -r a; do
-			[ -n "$a" ] && qargs+=(--qemu-arg "$a")
-		done < "${list%.list}.qemu-args"
-	fi
+	list_qemu_args "$list"
 	: > "$res"
 	if scripts/vm.sh --tests "$list" --result "$res" "${qargs[@]}" "$@"; then :; fi
 	p=0 f=1 s=0

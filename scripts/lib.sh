@@ -46,3 +46,15 @@ kernel_env() {
 	[ -f "$d/env" ] || die "guest kernel not prepared; run scripts/fetch-kernel.sh"
 	cat "$d/env"
 }
+
+# Sets the array qargs to the --qemu-arg options for the guest list LIST:
+# the lines of LIST's .qemu-args file (one QEMU argument a line), if any.
+list_qemu_args() {
+	local a f="${1%.list}.qemu-args"
+
+	qargs=()
+	[ -f "$f" ] || return 0
+	while read -r a; do
+		if [ -n "$a" ]; then qargs+=(--qemu-arg "$a"); fi
+	done < "$f"
+}
