@@ -7,7 +7,7 @@ DESTDIR ?=
 HOST_RESULT ?= /dev/null
 
 .PHONY: all driver lib tools examples selftests check host-check demo bench vm-shell \
-	deps install clean
+	deps install clean check-debug fuzz-kernel
 
 all: driver lib tools examples
 
@@ -40,6 +40,18 @@ host-check:
 
 check:
 	@scripts/check.sh
+
+# The guest lists on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
+# fault injection; scripts/build-debug-kernel.sh), fail-nth of every ioctl.
+check-debug:
+	@scripts/check-debug.sh
+
+# The structured ioctl fuzzer on the debug kernel, DURATION seconds, SEED
+# (random when unset; a failing run prints the seed that replays it).
+DURATION ?= 300
+SEED ?=
+fuzz-kernel:
+	@scripts/fuzz-kernel.sh $(DURATION) $(SEED)
 
 demo:
 	@scripts/demo.sh

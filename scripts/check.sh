@@ -30,18 +30,7 @@ guest_pass=0 guest_fail=0 guest_skip=0
 # emulated IOMMU (vm.sh options in the matching .vm-args file).
 for list in selftests/tests.list selftests/tests-faults*.list selftests/tests-iommu*.list; do
 	[ -f "$list" ] || continue
-	qargs=()
-	if [ -f "${list%.list}.qemu-args" ]; then
-		while read -r a; do
-			[ -n "$a" ] && qargs+=(--qemu-arg "$a")
-		done < "${list%.list}.qemu-args"
-	fi
-	# vm.sh's own options for the boot (e.g. --iommu), one per line.
-	if [ -f "${list%.list}.vm-args" ]; then
-		while read -r a; do
-			[ -n "$a" ] && qargs+=("$a")
-		done < "${list%.list}.vm-args"
-	fi
+	list_qemu_args "$list"
 	: > "$res"
 	if scripts/vm.sh --tests "$list" --result "$res" "${qargs[@]}" "$@"; then :; fi
 	p=0 f=1 s=0

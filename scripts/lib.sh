@@ -46,3 +46,23 @@ kernel_env() {
 	[ -f "$d/env" ] || die "guest kernel not prepared; run scripts/fetch-kernel.sh"
 	cat "$d/env"
 }
+
+# Sets the array qargs to the --qemu-arg options for the guest list LIST:
+# the lines of LIST's .qemu-args file (one QEMU argument a line), if any.
+list_qemu_args() {
+	local a f="${1%.list}.qemu-args"
+
+	qargs=()
+	if [ -f "$f" ]; then
+		while read -r a; do
+			if [ -n "$a" ]; then qargs+=(--qemu-arg "$a"); fi
+		done < "$f"
+	fi
+	# vm.sh's own options for the boot (e.g. --iommu), one per line.
+	f="${1%.list}.vm-args"
+	if [ -f "$f" ]; then
+		while read -r a; do
+			if [ -n "$a" ]; then qargs+=("$a"); fi
+		done < "$f"
+	fi
+}

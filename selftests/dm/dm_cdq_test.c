@@ -967,6 +967,62 @@ TEST_F_TIMEOUT(cdq, suspend_aborted_by_vf_reset, TMO)
 }
 
 /*
+ * Format NVM on VF 1's namespace while logging: NVM Command Set Figure 177
+ * allows an entry with ESA 000b only with LBACIR 00b, so the change is
+ * logged as an LBA range that covers the whole namespace (nothing like
+ * "all LBAs changed", LBACIR 01b, in the middle of the log).
+ */
+TEST_F_TIMEOUT(cdq, format_nvm_logged_as_lba_ranges, TMO)
+{
+	struct udrv_ns ns;
+	struct udrv_sqe c;
+	uint8_t *ring;
+	uint16_t id;
+	int st;
+
+	ASSERT_EQ(0, udrv_identify_ns(self->vf, NSID, &ns));
+	ASSERT_GT(ns.nsze, 0);
+	ASSERT_GE(0xffffffffull, ns.nsze - 1) TH_LOG("one entry covers at most 2^32 LBAs");
+	ring = ring_create(self, self->c1, 16, &id, &st);
+	ASSERT_NE(NULL, ring);
+	ASSERT_ST(ST_OK, st);
+	ASSERT_ST(ST_OK, dm_log_user_data(&self->pf, id, NVME_LM_TSEND_LACT_START));
+	EXPECT_ENTRY(ring, 0, 0, 0, 0, MARK(NVME_LM_ESA_FIRST, 1));
+
+	memset(&c, 0, sizeof(c));
+	c.opcode = 0x80;			/* Format NVM, same LBA format, SES 0 */
+	c.nsid = NSID;
+	c.cdw10 = ns.flbas & 0xf;
+	ASSERT_EQ(0, udrv_admin(self->vf, &c, NULL, 0, NULL));
+	ASSERT_EQ(0, vf_write(self, 8, 1));	/* a completion after it: the entry is out */
+	EXPECT_ENTRY(ring, 1, NSID, ns.nsze - 1, 0, LBAMQA(NVME_LM_LBACIR_RANGE, 0, NVME_LM_ESA_MIDDLE, 1));
+	EXPECT_ENTRY(ring, 2, NSID, 0, 8, LBAMQA(NVME_LM_LBACIR_RANGE, 0, NVME_LM_ESA_MIDDLE, 1));
+	EXPECT_EMPTY(ring, 3);
+	ASSERT_ST(ST_OK, dm_log_user_data(&self->pf, id, NVME_LM_TSEND_LACT_STOP));
+}
+
+/*
+ * Set Controller State with an NVMe part that has no I/O queue (NIOSQ =
+ * NIOCQ = 0) on a suspended secondary controller that is not enabled (VF 2,
+ * which no VM drives): there is no queue to create, so it succeeds (the
+ * model used to refuse it: "I/O queues need an enabled controller").
+ */
+TEST_F_TIMEOUT(cdq, set_state_without_queues_on_disabled_target, TMO)
+{
+	static uint8_t img[DM_STATE_MAX];
+	uint32_t len = 0;
+
+	ASSERT_ST(ST_OK, dm_suspend(&self->pf, self->c2, 1, false));
+	ASSERT_ST(ST_OK, dm_state_read(&self->pf, self->c2, 1, 0, img, &len, NULL));
+	ASSERT_EQ(DM_STATE_HDR + 8u, len) TH_LOG("VF 2's state: no I/O queue, no vendor part");
+	EXPECT_EQ(0, le16_at(img, DM_STATE_HDR + 2));	/* NIOSQ */
+	EXPECT_EQ(0, le16_at(img, DM_STATE_HDR + 4));	/* NIOCQ */
+	/* SEQIND 11b: the whole state in one command */
+	EXPECT_ST(ST_OK, dm_set_state(&self->pf, self->c2, 3, 1, 0, 0, img, len));
+	EXPECT_ST(ST_OK, dm_resume(&self->pf, self->c2));
+}
+
+/*
  * Last (fixtures run in declaration order): the source PF goes back to the
  * kernel, its VFs online, under the same /dev/nvmeX.
  */

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check-debug`: the whole guest list and the fault-injection boot on
+# the debug kernel (scripts/build-debug-kernel.sh: KASAN, KFENCE, lockdep,
+# kmemleak, UBSAN, DEBUG_OBJECTS), with nvme-core/nvme built from the debug
+# tree plus driver/nvme-core/patches and nvme-hmlm.ko built against both.
+# A run fails on any report of those checkers (scripts/vm.sh, per program
+# in scripts/guest/run-tests.sh) and on any kmemleak object left at the end
+# of a boot (selftests/guest/kmemleak_check.sh, the last program of each
+# list). Closes with "N passed, N failed, N skipped" like `make check`.
+#
+# usage: check-debug.sh [--list LIST]... [vm.sh options]
+#   --list LIST  run LIST (its .qemu-args too) instead of the default lists
+#                (selftests/tests.list, selftests/tests-debug.list: fail-nth,
+#                selftests/tests-faults*.list)
+# HMLM_DEBUG_TIMEOUT: guest timeout per boot in seconds (default 3600).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$HMLM_TOP"
+
+lists=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--list) lists+=("$(realpath "$2")"); shift 2 ;;
+	*) break ;;
+	esac
+done
+if [ ${#lists[@]} = 0 ]; then
+	lists=(selftests/tests.list selftests/tests-debug.list)
+	for l in selftests/tests-faults*.list; do
+		[ -f "$l" ] && lists+=("$l")
+	done
+fi
+
+start=$(date +%s)
+scripts/host-deps.sh
+scripts/fetch-kernel.sh
+qemu_log=$(mktemp)
+scripts/build-qemu.sh > "$qemu_log" 2>&1 &
+qemu_pid=$!
+kenv=$(scripts/build-debug-kernel.sh | tail -n 1)
+wait $qemu_pid || { cat "$qemu_log" >&2; die "QEMU build failed"; }
+rm -f "$qemu_log"
+
+# The env of the debug kernel, then the patched nvme modules on top.
+eval "$(cat "$kenv")"
+log "debug kernel $KVER ($kenv); its checkers:"
+grep -E '^CONFIG_(KASAN|KASAN_GENERIC|KASAN_INLINE|KFENCE|PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_LIST|DEBUG_OBJECTS|SLUB_DEBUG|DEBUG_KMEMLEAK|UBSAN|FAULT_INJECTION|FAILSLAB|FAIL_PAGE_ALLOC|FUNCTION_ERROR_INJECTION)=' \
+	"$KCONFIG" | sed 's/^/[hmlm]   /' >&2
+for opt in KASAN PROVE_LOCKING DEBUG_KMEMLEAK; do
+	grep -qx "CONFIG_$opt=y" "$KCONFIG" || die "the debug kernel lacks CONFIG_$opt"
+done
+
+nvme_env=$(scripts/build-debug-nvme.sh "$kenv" | tail -n 1)
+eval "$(cat "$nvme_env")"
+export HMLM_KERNEL_ENV=$nvme_env
+
+# nvme-hmlm.ko against the debug tree, in a copy of driver/ and include/
+# so that the module `make check` builds stays as it is.
+run=$(mktemp -d "$HMLM_CACHE/check-debug.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+tar -c --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod*' \
+	--exclude='Module.symvers' --exclude='modules.order' driver include |
+	tar -x -C "$run"
+log "building nvme-hmlm.ko against $KDIR (W=1)"
+make -s -C "$run/driver" KDIR="$KDIR" NVME_SRC="$NVME_SRC" \
+	KBUILD_EXTRA_SYMBOLS="$NVME_SYMVERS" W=1 modules ||
+	die "nvme-hmlm.ko does not build against the debug kernel"
+export HMLM_MODULE_KO="$run/driver/nvme-hmlm.ko"
+make -s lib tools selftests
+
+guest_pass=0 guest_fail=0 guest_skip=0
+res="$run/result"
+for list in "${lists[@]}"; do
+	[ -f "$list" ] || die "no list $list"
+	# The list, then the kmemleak scan of what the boot left.
+	dl="$run/$(basename "$list")"
+	{ cat "$list"; echo "kmemleak_check.sh --require"; } > "$dl"
+	list_qemu_args "$list"
+	: > "$res"
+	log "debug boot: $list"
+	if scripts/vm.sh --tests "$dl" --result "$res" \
+		--timeout "${HMLM_DEBUG_TIMEOUT:-3600}" "${qargs[@]}" "$@"; then :; fi
+	p=0 f=1 s=0
+	[ -s "$res" ] && read -r p f s < "$res"
+	guest_pass=$((guest_pass + p)) guest_fail=$((guest_fail + f)) guest_skip=$((guest_skip + s))
+done
+
+log "guest tests on the debug kernel: $guest_pass passed, $guest_fail failed, $guest_skip skipped"
+log "make check-debug took $(( $(date +%s) - start )) s"
+echo "$guest_pass passed, $guest_fail failed, $guest_skip skipped"
+[ "$guest_fail" = 0 ] && [ "$guest_pass" -gt 0 ]
