@@ -30,6 +30,11 @@
 #define DIRTY_MAX_EXTENTS	65536
 #define ALLOC_MAX_EXTENTS	(1U << 18)
 #define DRAIN_TIMEOUT_MS	30000
+/* how long a cancel waits for a Suspend in flight to end (admin timeout) */
+#define RESUME_WAIT_MS		60000
+/* SCT 1h SC 3Ah: Controller Not Suspended; the status without DNR, More */
+#define NVME_STATUS_NOT_SUSP	0x13a
+#define NVME_STATUS_SCT_SC	0x7ff
 #define MEM_BATCH		1024
 #define MEM_MAX_RECVS		100000
 /* Get Controller State straight into a buffer this large (bytes) */
@@ -964,6 +969,8 @@ static int stop_source(struct mig *m, uint64_t *t_suspended)
 	int ret;
 
 	t0 = hmlm_now_ns();
+	/* whatever it returns (EINTR: still in flight), cancel resumes */
+	m->src_suspend_sent = 1;
 	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, 0);
 	if (ret)
 		return ret;
@@ -1131,8 +1138,38 @@ void hmlm_mig_budget_check(struct mig *m)
 		m->r->flags |= HMLM_REPORT_BUDGET_EXCEEDED;
 }
 
-/* The source goes on: stop what was started, resume it if suspended. */
-void hmlm_mig_cancel_source(struct mig *m, int suspended)
+/*
+ * Resume of a controller a Suspend was sent to. A Suspend whose wait was
+ * cut short (EINTR, ETIMEDOUT) is still in flight and the Resume fails
+ * with EBUSY until it completes (at most the NVMe admin timeout): it is
+ * tried again. "Controller Not Suspended" (the Suspend failed) is
+ * success: the controller runs.
+ */
+int hmlm_mig_resume(struct hmlm_session *s)
+{
+	uint64_t end = hmlm_now_ns() + RESUME_WAIT_MS * 1000000ULL;
+	int ret;
+
+	for (;;) {
+		ret = hmlm_resume(s);
+		if (ret != -EBUSY && ret != -EINTR)
+			break;
+		if (hmlm_now_ns() > end)
+			break;
+		usleep(1000);
+	}
+	if (ret == -EIO &&
+	    (hmlm_session_nvme_status(s) & NVME_STATUS_SCT_SC) ==
+	    NVME_STATUS_NOT_SUSP)
+		ret = 0;
+	return ret;
+}
+
+/*
+ * The source goes on: stop what was started, resume it if a Suspend was
+ * sent to it (that also takes back a KEEP: the source runs again).
+ */
+void hmlm_mig_cancel_source(struct mig *m)
 {
 	uint16_t keep = hmlm_session_nvme_status(m->src);
 
@@ -1141,10 +1178,23 @@ void hmlm_mig_cancel_source(struct mig *m, int suspended)
 		hmlm_log_close(m->log);
 		m->log = NULL;
 	}
-	if (suspended && !hmlm_resume(m->src))
+	if (m->src_suspend_sent && !hmlm_mig_resume(m->src))
 		m->r->flags |= HMLM_REPORT_SOURCE_RESUMED;
 	mem_stop(m);
 	m->src->nvme_status = keep;
+}
+
+/*
+ * The hand-over's commit point: the source is told to stay suspended even
+ * when its session ends (KEEP), and that is confirmed before anything can
+ * make the target run. A daemon that dies before this returns leaves the
+ * source to be resumed by the kernel; one that dies after it leaves both
+ * controllers suspended (the target never resumes on its own: it was
+ * suspended with KEEP too), never both running.
+ */
+int hmlm_mig_keep_source(struct mig *m)
+{
+	return hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0);
 }
 
 /*
@@ -1180,10 +1230,11 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	struct hmlm_caps sc, dc;
 	struct hmlm_state_fmt fmt;
 	struct hmlm_state st = { 0 };
+	struct hmlm_session *failed = src;	/* whose status goes out */
 	struct final_copy fc;
 	struct mig m;
 	uint64_t t_start = 0, t_suspended = 0, t0;
-	int ret, r2, suspended = 0, syncing;
+	int ret, r2, syncing;
 	unsigned int i;
 
 	if (!report)
@@ -1216,14 +1267,16 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	/*
 	 * Set Controller State needs a suspended (or not yet enabled) target.
 	 * The target runs nothing: it is suspended while the VM still runs,
-	 * not in the downtime. Suspend is idempotent.
+	 * not in the downtime. Suspend is idempotent. KEEP: once it holds the
+	 * VM's state it must not run unless this call resumes it, not even
+	 * when the session ends.
 	 */
-	ret = hmlm_suspend(dst, 0, 0);
+	ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
 	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		hmlm_mig_cancel_source(&m, 0);
-		goto out;
+		failed = dst;
+		goto cancel;
 	}
+	m.dst_suspended = 1;
 	/*
 	 * What the rounds wrote reaches the target's media while the source
 	 * still runs: the flush after the stop-and-copy has little left (the
@@ -1238,7 +1291,6 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 
 	t_start = hmlm_now_ns();
 	ret = stop_source(&m, &t_suspended);
-	suspended = t_suspended != 0;
 	if (!ret)
 		ret = finish_source(&m, &fc);
 	/*
@@ -1266,21 +1318,26 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	m.cancel_ok = 0;
 	hmlm_mig_progress(&m, HMLM_PHASE_STATE);
 	t0 = hmlm_now_ns();
+	m.dst_state_sent = 1;
 	ret = hmlm_state_set_caps(dst, &dc, &st);
 	r2 = sync_wait(&m, syncing);
-	if (!ret)
+	if (ret)
+		failed = dst;
+	else
 		ret = r2;
 	report->state_set_ns = hmlm_now_ns() - t0;
+	/* the commit point: the source stays stopped before the target runs */
+	if (!ret)
+		ret = hmlm_mig_keep_source(&m);
 	if (!ret && !(m.p.flags & HMLM_MIGRATE_NO_RESUME)) {
 		t0 = hmlm_now_ns();
 		ret = hmlm_resume(dst);
 		report->resume_ns = hmlm_now_ns() - t0;
+		if (ret)
+			failed = dst;
 	}
-	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		hmlm_mig_cancel_source(&m, suspended);
-		goto out;
-	}
+	if (ret)
+		goto cancel;
 	{
 		uint64_t t = hmlm_now_ns();
 
@@ -1288,15 +1345,22 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		report->suspend_to_resume_ns = t - t_suspended;
 	}
 	hmlm_mig_budget_check(&m);
-	/* the target runs: the source must stay stopped, even after close */
-	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
 	hmlm_mig_progress(&m, HMLM_PHASE_RESUMED);
 	hmlm_mig_progress(&m, HMLM_PHASE_DONE);
 	goto out;
 
 cancel:
-	report->nvme_status = hmlm_session_nvme_status(src);
-	hmlm_mig_cancel_source(&m, suspended);
+	if (ret == -EIO)
+		report->nvme_status = hmlm_session_nvme_status(failed);
+	hmlm_mig_cancel_source(&m);
+	/*
+	 * A target that was sent no state holds nothing of the VM: it runs
+	 * again. One that was (even a failed Set Controller State may have
+	 * left part of it) stays suspended for the caller to reset or to
+	 * migrate into again.
+	 */
+	if (m.dst_suspended && !m.dst_state_sent)
+		hmlm_mig_resume(dst);
 out:
 	hmlm_state_free(&st);
 	hmlm_mig_free(&m);

@@ -67,6 +67,9 @@ struct mig {
 	int need_full;		/* the queue overflowed: copy everything again */
 	int cancel_ok;		/* the progress callback may still cancel */
 	int stopped;		/* the source is suspended: time the callbacks */
+	int src_suspend_sent;	/* a Suspend went to the source: cancel resumes */
+	int dst_suspended;	/* hmlm_migrate(): the target suspended (KEEP) */
+	int dst_state_sent;	/* hmlm_migrate(): Set Controller State sent */
 	unsigned int round;	/* the round being copied */
 	uint64_t *round_bytes;	/* where the current round counts */
 	/* the last copy: its bytes, extents (0: unknown) and time */
@@ -82,7 +85,9 @@ int hmlm_mig_setup(struct mig *m, const struct hmlm_ns_map *map,
 void hmlm_mig_free(struct mig *m);
 int hmlm_mig_run_live(struct mig *m);
 int hmlm_mig_run_suspended(struct mig *m, uint64_t *t_suspended);
-void hmlm_mig_cancel_source(struct mig *m, int suspended);
+void hmlm_mig_cancel_source(struct mig *m);
+int hmlm_mig_resume(struct hmlm_session *s);
+int hmlm_mig_keep_source(struct mig *m);
 void hmlm_mig_budget_check(struct mig *m);
 
 #endif

@@ -71,7 +71,7 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 	struct mig m;
 	uint64_t t_start = 0, t_suspended = 0;
 	unsigned int i;
-	int ret, suspended = 0;
+	int ret;
 
 	if (!report)
 		report = &dummy;
@@ -118,7 +118,6 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 
 	t_start = hmlm_now_ns();
 	ret = hmlm_mig_run_suspended(&m, &t_suspended);
-	suspended = t_suspended != 0;
 	if (ret)
 		goto cancel;
 	ret = hmlm_state_get(src, &fmt, &st);
@@ -134,14 +133,20 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 	memcpy(ss.uuid, st.uuid, 16);
 	ss.data = st.data;
 	ss.len = st.len;
-	ret = hmlm_stream_write_state(m.w, &ss);
+	/*
+	 * The commit point: the source stays stopped, even after close,
+	 * before the target can have the state and the END record (it resumes
+	 * only after a complete END). A failure to write them takes the KEEP
+	 * back: the source resumes.
+	 */
+	ret = hmlm_mig_keep_source(&m);
+	if (!ret)
+		ret = hmlm_stream_write_state(m.w, &ss);
 	if (!ret)
 		ret = hmlm_stream_writer_finish(m.w);
 	if (ret)
 		goto cancel;
-	/* the state is out: the source stays stopped, even after close */
 	m.cancel_ok = 0;
-	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
 	report->downtime_ns = hmlm_now_ns() - t_start;
 	report->suspend_to_resume_ns = hmlm_now_ns() - t_suspended;
 	hmlm_mig_budget_check(&m);
@@ -152,7 +157,7 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 
 cancel:
 	report->nvme_status = hmlm_session_nvme_status(src);
-	hmlm_mig_cancel_source(&m, suspended);
+	hmlm_mig_cancel_source(&m);
 out:
 	if (m.w) {
 		report->stream_bytes = hmlm_stream_writer_bytes(m.w);

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -507,7 +509,8 @@ TEST_F(mig, track_receive_failure_during_stopcopy_reads)
 	EXPECT_EQ(0x4006, self->r.nvme_status);
 	EXPECT_EQ(1u, self->f.src.resumes);
 	EXPECT_FALSE(self->f.src.suspended);
-	EXPECT_EQ(0u, self->f.dst.resumes);
+	/* sent no state, the target runs again as before: not the VM */
+	EXPECT_FALSE(self->f.dst.suspended);
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
 	/* read, never written: the target holds none of the stop-and-copy */
@@ -679,6 +682,207 @@ TEST_F(mig, out_write_failure_leaves_source_running)
 	close(p[1]);
 	EXPECT_FALSE(self->f.src.suspended);
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+}
+
+/*
+ * The hand-over against a daemon that dies, or a step that fails, at
+ * every ioctl of a migration. The migration runs in a child whose device
+ * (the fake) lives in shared memory; when the child has ended the parent
+ * does what the module does when the sessions close (fake_release()).
+ * Afterwards exactly one controller runs the VM: the source, or the
+ * target with the VM's state and data. The only exception is a death
+ * between the source's KEEP and the target's Resume (the commit point):
+ * both are then suspended, never both running, and the target holds all.
+ */
+enum { KILL_BEFORE, KILL_AFTER, FAIL_STATUS, FAIL_INTR, NR_FAULTS };
+static const char *const fault_name[] = {
+	"killed before", "killed after", "NVMe status on", "EINTR on",
+};
+
+struct killer {
+	struct fake f;
+	int armed;
+	unsigned int n, at, fault;
+	unsigned long cmd_at;		/* the ioctl the fault hit */
+	int returned, ret;
+};
+
+static int killer_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	struct killer *k = priv;
+	int ret;
+
+	if (!k->armed || k->n++ != k->at)
+		return fake_handler(fd, cmd, arg, &k->f);
+	k->cmd_at = cmd;
+	switch (k->fault) {
+	case KILL_BEFORE:
+		raise(SIGKILL);
+		break;
+	case KILL_AFTER:
+		fake_handler(fd, cmd, arg, &k->f);
+		raise(SIGKILL);
+		break;
+	case FAIL_STATUS:
+		return 0x4006;	/* DNR, Internal Error: nothing done */
+	case FAIL_INTR:
+		/* a Suspend goes on in the device (the module's EINTR) */
+		if (cmd == NVME_HMLM_SUSPEND) {
+			ret = fake_handler(fd, cmd, arg, &k->f);
+			return ret ? ret : -EINTR;
+		}
+		return -EINTR;
+	}
+	return -ENOTTY;
+}
+
+static void reset_dst(int fd)
+{
+	static unsigned char junk[NS_BYTES];
+
+	memset(junk, 0xee, sizeof(junk));
+	if (pwrite(fd, junk, NS_BYTES, 0) != NS_BYTES)
+		abort();
+}
+
+/* One migration in a child with a fault at ioctl @at; 0 or the signal. */
+static int killer_run(FIXTURE_DATA(mig) *self, struct killer *k,
+		      const struct fake *tmpl, unsigned int at,
+		      unsigned int fault)
+{
+	int status;
+	pid_t pid;
+
+	memcpy(&k->f, tmpl, sizeof(k->f));
+	k->armed = 0;
+	k->n = 0;
+	k->at = at;
+	k->fault = fault;
+	k->cmd_at = 0;
+	k->returned = 0;
+	k->ret = 0;
+	reset_dst(self->dst_fd);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		struct hmlm_migrate_report r;
+
+		mock_set_handler(killer_handler, k);
+		self->c.f = &k->f;
+		k->armed = 1;
+		k->ret = hmlm_migrate(self->src, self->dst, &self->map, 1,
+				      &self->p, &r);
+		k->returned = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	/* the sessions ended with the child: the module's release */
+	fake_release(&k->f.src);
+	fake_release(&k->f.dst);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST_F(mig, handover_daemon_killed_or_failing_at_every_step)
+{
+	struct fake tmpl = self->f;
+	struct killer *k;
+	unsigned int total, at, fault, window = 0, cases = 0;
+
+	k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, k);
+	self->c.dirty_precopy = 2;	/* a dirty round, then the stop */
+	self->p.converge_bytes = 1;
+	/* no fault: how many ioctls a migration makes */
+	ASSERT_EQ(0, killer_run(self, k, &tmpl, UINT32_MAX, KILL_BEFORE));
+	ASSERT_TRUE(k->returned);
+	ASSERT_EQ(0, k->ret);
+	total = k->n;
+	ASSERT_GE(total, 10u);
+	for (at = 0; at < total; at++) {
+		for (fault = 0; fault < NR_FAULTS; fault++) {
+			int sig = killer_run(self, k, &tmpl, at, fault);
+			int src_runs = !k->f.src.suspended;
+			int dst_runs = !k->f.dst.suspended && k->f.set_len;
+			int ok;
+
+			cases++;
+			if (k->returned && !k->ret)
+				ok = dst_runs && !src_runs &&
+				     same(self->src_fd, self->dst_fd);
+			else if (k->returned)
+				ok = src_runs && !dst_runs;
+			else if (!src_runs && !dst_runs)
+				/* the commit point: all is on the target */
+				ok = k->f.src.keep && k->f.dst.suspended &&
+				     k->f.set_len == k->f.state_len &&
+				     same(self->src_fd, self->dst_fd) &&
+				     ++window <= 2;
+			else
+				ok = src_runs + dst_runs == 1 &&
+				     (!dst_runs || same(self->src_fd,
+							self->dst_fd));
+			if (!ok)
+				TH_LOG("%s ioctl %u of %u (cmd %#lx): sig %d returned %d (%d) src %s%s dst %s%s state %u",
+				       fault_name[fault], at, total, k->cmd_at,
+				       sig, k->returned, k->ret,
+				       src_runs ? "runs" : "suspended",
+				       k->f.src.keep ? "+keep" : "",
+				       k->f.dst.suspended ? "suspended" : "runs",
+				       k->f.dst.keep ? "+keep" : "",
+				       k->f.set_len);
+			EXPECT_TRUE(ok);
+		}
+	}
+	/* kill after the source's KEEP, kill before the target's Resume */
+	EXPECT_EQ(2u, window);
+	EXPECT_EQ(total * NR_FAULTS, cases);
+	munmap(k, sizeof(*k));
+}
+
+static int fail_keep_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	struct fake *f = priv;
+	const struct nvme_hmlm_suspend *k = arg;
+
+	if (cmd == NVME_HMLM_SUSPEND && (k->flags & NVME_HMLM_SUSPEND_KEEP) &&
+	    fake_dev(f, fd) == &f->src)
+		return -EINTR;
+	return fake_handler(fd, cmd, arg, priv);
+}
+
+TEST_F(mig, out_keep_failure_resumes_source_and_ends_no_stream)
+{
+	int fd;
+
+	mock_set_handler(fail_keep_handler, &self->f);
+	EXPECT_EQ(-EINTR, out_to_file(_metadata, self));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+	/* no END: the target cannot take it */
+	mock_set_handler(fake_handler, &self->f);
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_GT(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &self->r));
+	close(fd);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+TEST_F(mig, keep_failure_resumes_source_target_stays_suspended)
+{
+	mock_set_handler(fail_keep_handler, &self->f);
+	EXPECT_EQ(-EINTR, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+	/* the target keeps the VM's state to itself, even after close */
+	fake_release(&self->f.src);
+	fake_release(&self->f.dst);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_FALSE(self->f.src.suspended);
 }
 
 TEST_HARNESS_MAIN
