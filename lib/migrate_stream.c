@@ -20,12 +20,14 @@
 /*
  * Set the state on @dst. Set Controller State needs a suspended (or not
  * yet enabled) target; Suspend is idempotent, so the target is suspended
- * first (one admin round trip, as a failed probe would cost).
+ * first (one admin round trip, as a failed probe would cost). KEEP: a
+ * target that may hold the VM's state runs only when this call resumes
+ * it, not when the session ends after a failure (the source may run).
  */
 static int target_set_state(struct hmlm_session *dst,
 			    const struct hmlm_state *st)
 {
-	int ret = hmlm_suspend(dst, 0, 0);
+	int ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
 
 	return ret ? ret : hmlm_state_set(dst, st);
 }

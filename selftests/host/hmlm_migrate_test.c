@@ -672,6 +672,21 @@ TEST_F(mig, in_without_state_record_fails)
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
 }
 
+TEST_F(mig, in_failure_leaves_target_suspended_after_close)
+{
+	int fd;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	self->f.set_status = ST_INVALID;
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EIO, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &self->r));
+	close(fd);
+	fake_release(&self->f.dst);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
 TEST_F(mig, out_write_failure_leaves_source_running)
 {
 	int p[2];
