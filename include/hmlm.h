@@ -515,6 +515,11 @@ struct hmlm_ns_map {
  * @mem_gran: Tracking granularity, 2^n * 4 KiB.
  * @mem_dirty: Receives the dirty memory ranges (may be NULL).
  * @mem_arg: Its argument.
+ * @stop_deadline_us: The longest the source may stay suspended (0: no
+ *	bound). From the Suspend to the hand-over's commit point; when it
+ *	passes first, the source is resumed and the call fails with
+ *	-ETIMEDOUT (HMLM_REPORT_DEADLINE). A wait that cannot be abandoned
+ *	(I/O in flight, one admin command) ends first.
  */
 struct hmlm_migrate_params {
 	uint32_t size;
@@ -530,6 +535,7 @@ struct hmlm_migrate_params {
 	uint8_t mem_gran;
 	hmlm_mem_fn mem_dirty;
 	void *mem_arg;
+	uint64_t stop_deadline_us;
 };
 
 /* struct hmlm_migrate_report.flags */
@@ -539,6 +545,7 @@ struct hmlm_migrate_params {
 #define HMLM_REPORT_MAX_ROUNDS		(1U << 3)	/* max_rounds reached */
 #define HMLM_REPORT_NO_ALLOC		(1U << 4)	/* allocated LBAs unknown */
 #define HMLM_REPORT_SOURCE_RESUMED	(1U << 5)	/* cancel path taken */
+#define HMLM_REPORT_DEADLINE		(1U << 6)	/* stop_deadline_us passed */
 
 /**
  * struct hmlm_migrate_report - what a migration did

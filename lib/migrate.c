@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,6 +31,8 @@
 #define DIRTY_MAX_EXTENTS	65536
 #define ALLOC_MAX_EXTENTS	(1U << 18)
 #define DRAIN_TIMEOUT_MS	30000
+/* a wait is cut in slices this long: the callback may cancel in between */
+#define WAIT_SLICE_MS		100
 /* how long a cancel waits for a Suspend in flight to end (admin timeout) */
 #define RESUME_WAIT_MS		60000
 /* SCT 1h SC 3Ah: Controller Not Suspended; the status without DNR, More */
@@ -45,21 +48,39 @@
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * -ETIMEDOUT once the stop-phase deadline passed (until the hand-over's
+ * commit point: after it the source cannot resume).
+ */
+int hmlm_mig_deadline(struct mig *m)
+{
+	if (!m->deadline_ns || m->committed || hmlm_now_ns() <= m->deadline_ns)
+		return 0;
+	m->r->flags |= HMLM_REPORT_DEADLINE;
+	return -ETIMEDOUT;
+}
+
+/*
+ * The progress callback, at every phase, after every copied chunk and
+ * every WAIT_SLICE_MS of a wait: -ECANCELED when it asks to (until the
+ * state is read), -ETIMEDOUT when the stop-phase deadline passed.
+ */
 int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase)
 {
-	int ret;
-
 	uint64_t t0;
+	int ret;
 
 	m->prog.phase = phase;
 	m->prog.round = m->round;
-	if (!m->p.progress)
-		return 0;
-	t0 = m->stopped ? hmlm_now_ns() : 0;
-	ret = m->p.progress(&m->prog, m->p.progress_arg);
-	if (m->stopped)
-		m->r->callback_ns += hmlm_now_ns() - t0;
-	return ret && m->cancel_ok ? -ECANCELED : 0;
+	if (m->p.progress) {
+		t0 = m->stopped ? hmlm_now_ns() : 0;
+		ret = m->p.progress(&m->prog, m->p.progress_arg);
+		if (m->stopped)
+			m->r->callback_ns += hmlm_now_ns() - t0;
+		if (ret && m->cancel_ok)
+			return -ECANCELED;
+	}
+	return hmlm_mig_deadline(m);
 }
 
 void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
@@ -386,34 +407,55 @@ static unsigned int aio_submit_all(struct mig *m, struct iocb *cbs,
 }
 
 /*
+ * Reaps @nr (at most BATCH_IOS) completions into @ev, WAIT_SLICE_MS at a
+ * time with the progress callback in between. I/O in flight cannot be
+ * abandoned: a cancel or the deadline lands in *@err (if still 0) and the
+ * wait goes on. How many were reaped, or a negative errno.
+ */
+static long aio_reap(struct mig *m, long nr, struct io_event *ev, int *err)
+{
+	long done = 0;
+
+	while (done < nr) {
+		struct timespec ts = { 0, WAIT_SLICE_MS * 1000000L };
+		long n = syscall(SYS_io_getevents, m->aio, 1, nr - done,
+				 ev + done, &ts);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;	/* the context is torn down at free */
+		if (!n && !*err)
+			*err = hmlm_mig_progress(m, m->prog.phase);
+		done += n;
+	}
+	return done;
+}
+
+/*
  * Waits for @sub submitted iocbs; @ret is the submission's result. 0 when
  * each moved its bytes.
  */
 static int aio_wait_all(struct mig *m, unsigned int sub, int ret)
 {
 	struct io_event ev[BATCH_IOS];
-	unsigned int i, done = 0;
+	unsigned int i;
+	int err = 0;
+	long n;
 
-	while (done < sub) {
-		long n = syscall(SYS_io_getevents, m->aio, 1, sub - done, ev,
-				 NULL);
+	n = aio_reap(m, sub, ev, &err);
+	if (n < 0)
+		return n;
+	for (i = 0; i < (unsigned int)n; i++) {
+		const struct iocb *cb = (const struct iocb *)
+					(uintptr_t)ev[i].obj;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;	/* the context is torn down at free */
-		for (i = 0; i < (unsigned int)n; i++) {
-			const struct iocb *cb = (const struct iocb *)
-						(uintptr_t)ev[i].obj;
-
-			if (!ret && ev[i].res < 0)
-				ret = (int)ev[i].res;
-			else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
-				ret = -EIO;
-		}
-		done += (unsigned int)n;
+		if (!ret && ev[i].res < 0)
+			ret = (int)ev[i].res;
+		else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
+			ret = -EIO;
 	}
-	return ret;
+	return ret ? ret : err;
 }
 
 /* Submits @nr iocbs and waits for all; 0 when each moved its bytes. */
@@ -782,6 +824,9 @@ static int mem_drain(struct mig *m, int final)
 	if (!r)
 		return -ENOMEM;
 	for (i = 0; i < MEM_MAX_RECVS; i++) {
+		ret = hmlm_mig_deadline(m);
+		if (ret)
+			break;
 		n = hmlm_mem_track_recv(m->src, r, MEM_BATCH, &attrs);
 		if (n < 0) {
 			ret = n;
@@ -965,13 +1010,21 @@ int hmlm_mig_run_live(struct mig *m)
  */
 static int stop_source(struct mig *m, uint64_t *t_suspended)
 {
+	unsigned int tmo = 0;
 	uint64_t t0;
 	int ret;
 
 	t0 = hmlm_now_ns();
+	if (m->p.stop_deadline_us) {
+		m->deadline_ns = t0 + m->p.stop_deadline_us * 1000;
+		/* the Suspend's own wait within it (0 is the admin timeout) */
+		tmo = (unsigned int)((m->p.stop_deadline_us + 999) / 1000);
+		if (!tmo || m->p.stop_deadline_us > UINT32_MAX * 1000ULL)
+			tmo = UINT32_MAX;
+	}
 	/* whatever it returns (EINTR: still in flight), cancel resumes */
 	m->src_suspend_sent = 1;
-	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, 0);
+	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, tmo);
 	if (ret)
 		return ret;
 	*t_suspended = hmlm_now_ns();
@@ -987,20 +1040,32 @@ static int stop_source(struct mig *m, uint64_t *t_suspended)
  */
 static int finish_source(struct mig *m, struct final_copy *fc)
 {
-	uint64_t t0, dirty;
+	uint64_t t0, dirty, tick, now;
 	unsigned int markers;
 	int ret;
 
-	/* the device posts "suspended" and deletes the queue: read to EOF */
+	/*
+	 * The device posts "suspended" and deletes the queue: read to EOF,
+	 * within DRAIN_TIMEOUT_MS and the deadline, the callback asked every
+	 * WAIT_SLICE_MS.
+	 */
 	t0 = hmlm_now_ns();
+	tick = t0 + WAIT_SLICE_MS * 1000000ULL;
 	for (;;) {
-		ret = hmlm_log_collect(m->log, m->dirty, DRAIN_TIMEOUT_MS);
+		ret = hmlm_log_collect(m->log, m->dirty, WAIT_SLICE_MS);
 		if (ret < 0)
 			return ret;
 		markers = hmlm_log_markers(m->log);
 		if (markers & HMLM_LOG_SEEN_EOF)
 			break;
-		if (!ret)
+		now = hmlm_now_ns();
+		if (now < tick)
+			continue;
+		tick = now + WAIT_SLICE_MS * 1000000ULL;
+		ret = hmlm_mig_progress(m, HMLM_PHASE_SUSPENDED);
+		if (ret)
+			return ret;
+		if (now - t0 > DRAIN_TIMEOUT_MS * 1000000ULL)
 			return -ETIMEDOUT;
 	}
 	m->r->log_records += hmlm_log_records(m->log);
@@ -1086,18 +1151,9 @@ static int sync_start(struct mig *m)
 	/* none or part went: wait for those, then flush synchronously */
 	if (n > 0) {
 		struct io_event ev[BATCH_IOS];
-		long done = 0;
+		int err = 0;
 
-		while (done < n) {
-			long k = syscall(SYS_io_getevents, m->aio, 1, n - done,
-					 ev, NULL);
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				break;
-			done += k;
-		}
+		aio_reap(m, n, ev, &err);
 	}
 	return 0;
 }
@@ -1106,29 +1162,23 @@ static int sync_wait(struct mig *m, int nr)
 {
 	struct io_event ev[BATCH_IOS];
 	unsigned int i;
-	int done = 0, ret = 0;
+	int ret = 0, err = 0;
+	long k;
 
 	if (!nr) {
 		for (i = 0; i < m->nr_ns && !ret; i++)
 			ret = hmlm_bdev_sync(&m->ns[i].dst);
 		return ret;
 	}
-	while (done < nr) {
-		long k = syscall(SYS_io_getevents, m->aio, 1, nr - done, ev,
-				 NULL);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		for (i = 0; i < (unsigned int)k; i++)
-			if (!ret && ev[i].res < 0)
-				ret = (int)ev[i].res;
-		done += (int)k;
-	}
+	k = aio_reap(m, nr, ev, &err);
+	if (k < 0)
+		return k;
+	for (i = 0; i < (unsigned int)k; i++)
+		if (!ret && ev[i].res < 0)
+			ret = (int)ev[i].res;
 	if (ret == -EINVAL)	/* no asynchronous fsync here */
-		return sync_wait(m, 0);
-	return ret;
+		ret = sync_wait(m, 0);
+	return ret ? ret : err;
 }
 
 void hmlm_mig_budget_check(struct mig *m)
@@ -1194,7 +1244,13 @@ void hmlm_mig_cancel_source(struct mig *m)
  */
 int hmlm_mig_keep_source(struct mig *m)
 {
-	return hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0);
+	int ret = hmlm_mig_deadline(m);
+
+	if (!ret)
+		ret = hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0);
+	if (!ret)
+		m->committed = 1;
+	return ret;
 }
 
 /*
@@ -1316,7 +1372,13 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		goto cancel;
 	}
 	m.cancel_ok = 0;
-	hmlm_mig_progress(&m, HMLM_PHASE_STATE);
+	/* no cancel from here; the deadline still holds until the commit */
+	ret = hmlm_mig_progress(&m, HMLM_PHASE_STATE);
+	if (ret) {
+		if (syncing)
+			sync_wait(&m, syncing);
+		goto cancel;
+	}
 	t0 = hmlm_now_ns();
 	m.dst_state_sent = 1;
 	ret = hmlm_state_set_caps(dst, &dc, &st);

@@ -70,6 +70,8 @@ struct mig {
 	int src_suspend_sent;	/* a Suspend went to the source: cancel resumes */
 	int dst_suspended;	/* hmlm_migrate(): the target suspended (KEEP) */
 	int dst_state_sent;	/* hmlm_migrate(): Set Controller State sent */
+	int committed;		/* the source is KEEP: no way back */
+	uint64_t deadline_ns;	/* the stop phase ends by then (0: none) */
 	unsigned int round;	/* the round being copied */
 	uint64_t *round_bytes;	/* where the current round counts */
 	/* the last copy: its bytes, extents (0: unknown) and time */
@@ -77,6 +79,7 @@ struct mig {
 };
 
 int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase);
+int hmlm_mig_deadline(struct mig *m);
 void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
 			      const struct hmlm_migrate_params *in);
 int hmlm_mig_check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns);

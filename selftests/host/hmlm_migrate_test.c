@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -898,6 +899,121 @@ TEST_F(mig, keep_failure_resumes_source_target_stays_suspended)
 	fake_release(&self->f.dst);
 	EXPECT_TRUE(self->f.dst.suspended);
 	EXPECT_FALSE(self->f.src.suspended);
+}
+
+/* ---- deadlines and cancellation in the stop phase ---- */
+
+/* The Suspend does not end the migration queue: the drain waits. */
+static int no_eof_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	struct fake *f = priv;
+	struct nvme_hmlm_suspend *k = arg;
+
+	if (cmd == NVME_HMLM_SUSPEND && fake_dev(f, fd) == &f->src &&
+	    (k->flags & NVME_HMLM_SUSPEND_DUDMQ)) {
+		k->flags &= ~NVME_HMLM_SUSPEND_DUDMQ;
+		return fake_handler(fd, cmd, arg, priv);
+	}
+	return fake_handler(fd, cmd, arg, priv);
+}
+
+/* A slow Get Controller State. */
+static int slow_state_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	if (cmd == NVME_HMLM_GET_STATE)
+		usleep(50000);
+	return fake_handler(fd, cmd, arg, priv);
+}
+
+struct waiter {
+	unsigned int suspended_calls, cancel_at;
+};
+
+static int count_suspended(const struct hmlm_progress *p, void *arg)
+{
+	struct waiter *w = arg;
+
+	if (p->phase != HMLM_PHASE_SUSPENDED)
+		return 0;
+	return ++w->suspended_calls == w->cancel_at;
+}
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(((int64_t)t.tv_sec - t0->tv_sec) * 1000 +
+			  ((int64_t)t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+TEST_F(mig, stop_deadline_bounds_a_stuck_drain)
+{
+	struct waiter w = { 0, 0 };
+	struct timespec t0;
+	uint64_t ms;
+
+	mock_set_handler(no_eof_handler, &self->f);
+	self->p.progress = count_suspended;
+	self->p.progress_arg = &w;
+	self->p.stop_deadline_us = 300000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(-ETIMEDOUT, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	ms = ms_since(&t0);
+	EXPECT_GE(ms, 300u);
+	EXPECT_LT(ms, 3000u);	/* not the 30 s drain timeout */
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	/* the Suspend's own wait is bounded by it too */
+	EXPECT_EQ(300u, ((const struct nvme_hmlm_suspend *)
+			 mock_get((unsigned int)fake_index(&self->f, &self->f.src,
+							   NVME_HMLM_SUSPEND, 0))->data)->timeout_ms);
+	/* the callback was asked while the drain waited */
+	EXPECT_GE(w.suspended_calls, 3u);
+}
+
+TEST_F(mig, cancel_reaches_a_waiting_drain)
+{
+	struct waiter w = { 0, 3 };
+	struct timespec t0;
+
+	mock_set_handler(no_eof_handler, &self->f);
+	self->p.progress = count_suspended;
+	self->p.progress_arg = &w;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(-ECANCELED, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_LT(ms_since(&t0), 3000u);
+	EXPECT_EQ(3u, w.suspended_calls);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+}
+
+TEST_F(mig, stop_deadline_checked_before_the_commit)
+{
+	mock_set_handler(slow_state_handler, &self->f);
+	self->p.stop_deadline_us = 20000;
+	EXPECT_EQ(-ETIMEDOUT, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_FALSE(self->f.src.keep);
+	/* caught before Set Controller State: the target runs as before */
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_FALSE(self->f.dst.suspended);
+	/* the same for the stream: no KEEP, no state written */
+	EXPECT_EQ(-ETIMEDOUT, out_to_file(_metadata, self));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+}
+
+TEST_F(mig, stop_deadline_met_changes_nothing)
+{
+	self->p.stop_deadline_us = 10000000;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_TRUE(self->f.src.suspended);
+	EXPECT_TRUE(self->f.src.keep);
+	EXPECT_EQ(1u, self->f.dst.resumes);
 }
 
 TEST_HARNESS_MAIN
