@@ -8,6 +8,7 @@
  * migrate_stream.c, with hmlm_migrate_in() that replays a stream).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase)
 	uint64_t t0;
 	int ret;
 
+	m->prog.size = sizeof(m->prog);
 	m->prog.phase = phase;
 	m->prog.round = m->round;
 	if (m->p.progress) {
@@ -1276,11 +1278,11 @@ static int settle_round(struct mig *m)
 	return dirty ? copy_round(m, dirty) : 0;
 }
 
-HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
-			     struct hmlm_session *dst,
-			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
-			     const struct hmlm_migrate_params *params,
-			     struct hmlm_migrate_report *report)
+/* hmlm_migrate(), its arguments checked */
+static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
+			 const struct hmlm_ns_map *ns, unsigned int nr_ns,
+			 const struct hmlm_migrate_params *params,
+			 struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
 	struct hmlm_caps sc, dc;
@@ -1309,9 +1311,9 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	hmlm_mig_params_defaults(&m.p, params);
 
 	/* Agree on a state format before anything moves. */
-	ret = hmlm_session_caps(src, &sc);
+	ret = hmlm_caps_get(src, &sc);
 	if (!ret)
-		ret = hmlm_session_caps(dst, &dc);
+		ret = hmlm_caps_get(dst, &dc);
 	if (!ret)
 		ret = hmlm_state_fmt_common(&sc, &dc, &fmt);
 	if (!ret)
@@ -1426,5 +1428,98 @@ cancel:
 out:
 	hmlm_state_free(&st);
 	hmlm_mig_free(&m);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The ABI of the orchestrators (include/hmlm.h, "Extensible structures"). */
+
+_Static_assert(offsetof(struct hmlm_migrate_params, stop_deadline_us) ==
+	       HMLM_MIGRATE_PARAMS_SIZE_VER0, "the 0.3 params layout");
+_Static_assert(offsetof(struct hmlm_migrate_report, resume_ns) + 8 ==
+	       HMLM_MIGRATE_REPORT_SIZE_VER0, "the 0.4 report layout");
+
+/*
+ * @params read into @p by the rules for structures the library reads,
+ * the size of the caller's @report checked.
+ */
+static int mig_args(const struct hmlm_migrate_params *params,
+		    const struct hmlm_migrate_report *report,
+		    struct hmlm_migrate_params *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (report && report->size < HMLM_MIGRATE_REPORT_SIZE_VER0)
+		return -EINVAL;
+	if (params) {
+		ret = hmlm_struct_in(p, sizeof(*p), params, params->size,
+				     HMLM_MIGRATE_PARAMS_SIZE_VER0);
+		if (ret)
+			return ret;
+		if ((p->flags & ~HMLM_MIGRATE_FLAGS) ||
+		    p->max_rounds > HMLM_MIGRATE_MAX_ROUNDS)
+			return -EINVAL;
+	}
+	p->size = sizeof(*p);
+	return 0;
+}
+
+static void mig_report_out(struct hmlm_migrate_report *report,
+			   struct hmlm_migrate_report *r)
+{
+	r->size = sizeof(*r);
+	if (report)
+		hmlm_struct_out(report, report->size, r, sizeof(*r));
+}
+
+HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
+			     struct hmlm_session *dst,
+			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
+			     const struct hmlm_migrate_params *params,
+			     struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = migrate_local(src, dst, ns, nr_ns, &p, &r);
+	mig_report_out(report, &r);
+	return ret;
+}
+
+HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
+				 const struct hmlm_ns_map *ns,
+				 unsigned int nr_ns, int out_fd,
+				 const struct hmlm_migrate_params *params,
+				 struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = hmlm_mig_out(src, ns, nr_ns, out_fd, &p, &r);
+	mig_report_out(report, &r);
+	return ret;
+}
+
+HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
+				const struct hmlm_ns_map *ns,
+				unsigned int nr_ns, int in_fd,
+				const struct hmlm_migrate_params *params,
+				struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = hmlm_mig_in(dst, ns, nr_ns, in_fd, &p, &r);
+	mig_report_out(report, &r);
 	return ret;
 }

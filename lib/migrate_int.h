@@ -91,6 +91,14 @@ int hmlm_mig_run_suspended(struct mig *m, uint64_t *t_suspended);
 void hmlm_mig_cancel_source(struct mig *m);
 int hmlm_mig_resume(struct hmlm_session *s);
 int hmlm_mig_keep_source(struct mig *m);
+int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
+		 unsigned int nr_ns, int out_fd,
+		 const struct hmlm_migrate_params *params,
+		 struct hmlm_migrate_report *report);
+int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
+		unsigned int nr_ns, int in_fd,
+		const struct hmlm_migrate_params *params,
+		struct hmlm_migrate_report *report);
 void hmlm_mig_budget_check(struct mig *m);
 
 #endif

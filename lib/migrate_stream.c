@@ -57,11 +57,11 @@ static void sysfs_attr(int mmc_fd, const char *attr, char *out, size_t len)
 		out[--n] = '\0';
 }
 
-HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
-				 const struct hmlm_ns_map *ns,
-				 unsigned int nr_ns, int out_fd,
-				 const struct hmlm_migrate_params *params,
-				 struct hmlm_migrate_report *report)
+/* hmlm_migrate_out(), its arguments checked (migrate.c) */
+int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
+		 unsigned int nr_ns, int out_fd,
+		 const struct hmlm_migrate_params *params,
+		 struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
 	struct hmlm_stream_info info;
@@ -88,7 +88,7 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 	m.r = report;
 	hmlm_mig_params_defaults(&m.p, params);
 
-	ret = hmlm_session_caps(src, &sc);
+	ret = hmlm_caps_get(src, &sc);
 	if (!ret)
 		ret = hmlm_state_fmt_common(&sc, NULL, &fmt);
 	if (!ret)
@@ -184,11 +184,11 @@ static const struct hmlm_ns_map *map_by_src(const struct hmlm_ns_map *ns,
 	return NULL;
 }
 
-HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
-				const struct hmlm_ns_map *ns,
-				unsigned int nr_ns, int in_fd,
-				const struct hmlm_migrate_params *params,
-				struct hmlm_migrate_report *report)
+/* hmlm_migrate_in(), its arguments checked (migrate.c) */
+int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
+		unsigned int nr_ns, int in_fd,
+		const struct hmlm_migrate_params *params,
+		struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
 	struct hmlm_migrate_params p;
@@ -213,6 +213,7 @@ HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
 		return ret;
 	hmlm_mig_params_defaults(&p, params);
 	memset(&prog, 0, sizeof(prog));
+	prog.size = sizeof(prog);
 
 	bd = calloc(nr_ns, sizeof(*bd));
 	if (!bd)

@@ -183,6 +183,8 @@ FIXTURE_SETUP(mig)
 	self->c.cancel_phase = -1;
 	memset(&self->p, 0, sizeof(self->p));
 	self->p.size = sizeof(self->p);
+	memset(&self->r, 0, sizeof(self->r));
+	self->r.size = sizeof(self->r);
 	self->p.progress = on_progress;
 	self->p.progress_arg = &self->c;
 	self->stream_path[0] = '\0';
@@ -593,7 +595,7 @@ static int out_to_file(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *sel
 
 TEST_F(mig, out_then_in_moves_data_and_state)
 {
-	struct hmlm_migrate_report in;
+	struct hmlm_migrate_report in = { .size = sizeof(in) };
 	struct stat st;
 	int fd;
 
@@ -782,7 +784,7 @@ static int killer_run(FIXTURE_DATA(mig) *self, struct killer *k,
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		struct hmlm_migrate_report r;
+		struct hmlm_migrate_report r = { .size = sizeof(r) };
 
 		mock_set_handler(killer_handler, k);
 		self->c.f = &k->f;
@@ -1014,6 +1016,92 @@ TEST_F(mig, stop_deadline_met_changes_nothing)
 	EXPECT_TRUE(self->f.src.suspended);
 	EXPECT_TRUE(self->f.src.keep);
 	EXPECT_EQ(1u, self->f.dst.resumes);
+}
+
+/* ---- the ABI: sized structures ---- */
+
+TEST_F(mig, abi_params_of_the_0_3_size_still_work)
+{
+	struct hmlm_migrate_params old = self->p;
+
+	/* a 0.3 caller: 88 bytes; what follows in memory is not its own */
+	old.size = HMLM_MIGRATE_PARAMS_SIZE_VER0;
+	old.stop_deadline_us = 1;	/* would fail the migration if read */
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &old, &self->r));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_DONE]);	/* the callback was read */
+}
+
+TEST_F(mig, abi_params_rules)
+{
+	struct {
+		struct hmlm_migrate_params p;
+		uint64_t newer;		/* a field of a newer library */
+	} big;
+	unsigned int calls = mock_ncalls();
+
+	memset(&big, 0, sizeof(big));
+	big.p = self->p;
+	big.p.size = sizeof(big);
+	big.newer = 1;
+	EXPECT_EQ(-E2BIG, hmlm_migrate(self->src, self->dst, &self->map, 1, &big.p, &self->r));
+	self->p.size = 0;
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	self->p.size = HMLM_MIGRATE_PARAMS_SIZE_VER0 - 8;
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	self->p.size = sizeof(self->p);
+	self->p.flags = 1U << 31;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_out(self->src, &self->map, 1, 1, &self->p, &self->r));
+	self->p.flags = 0;
+	self->p.max_rounds = HMLM_MIGRATE_MAX_ROUNDS + 1;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_in(self->dst, &self->map, 1, 0, &self->p, &self->r));
+	/* refused before anything reached the device */
+	EXPECT_EQ(calls, mock_ncalls());
+	/* a larger struct whose unknown tail is zero is fine */
+	big.newer = 0;
+	EXPECT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &big.p, &self->r));
+}
+
+TEST_F(mig, abi_report_sizes)
+{
+	struct {
+		struct hmlm_migrate_report r;
+		uint64_t newer;
+	} big;
+
+	self->r.size = HMLM_MIGRATE_REPORT_SIZE_VER0 - 1;
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_CAPS));
+	memset(&big, 0, sizeof(big));
+	big.r.size = sizeof(big);
+	big.newer = 0x5a5a5a5a;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &big.r));
+	/* filled to its own size, said so; the rest untouched */
+	EXPECT_EQ(sizeof(struct hmlm_migrate_report), big.r.size);
+	EXPECT_EQ(0x5a5a5a5au, big.newer);
+	EXPECT_EQ((64 + 128 + 100) * LBA, big.r.allocated_bytes);
+}
+
+TEST_F(mig, abi_caps_sizes_and_version)
+{
+	struct {
+		struct hmlm_caps c;
+		uint32_t newer;
+	} big;
+	struct hmlm_caps c;
+
+	memset(&c, 0, sizeof(c));
+	EXPECT_EQ(-EINVAL, hmlm_session_caps(self->src, &c));
+	memset(&big, 0, sizeof(big));
+	big.c.size = sizeof(big);
+	big.newer = 7;
+	ASSERT_EQ(0, hmlm_session_caps(self->src, &big.c));
+	EXPECT_EQ(sizeof(struct hmlm_caps), big.c.size);
+	EXPECT_EQ(7u, big.newer);
+	EXPECT_EQ(2, big.c.num_state_versions);
+	EXPECT_EQ(HMLM_VERSION, hmlm_version());
+	EXPECT_EQ(HMLM_VERSION_CODE(0, 4, 0), hmlm_version());
 }
 
 TEST_HARNESS_MAIN
