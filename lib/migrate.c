@@ -50,6 +50,17 @@
 /* ------------------------------------------------------------------ */
 
 /*
+ * @ret, and when it is an error the first one: what failed (@step) goes
+ * to the report.
+ */
+int hmlm_mig_fail(struct mig *m, enum hmlm_step step, int ret)
+{
+	if (ret && !m->r->err_step)
+		m->r->err_step = step;
+	return ret;
+}
+
+/*
  * -ETIMEDOUT once the stop-phase deadline passed (until the hand-over's
  * commit point: after it the source cannot resume).
  */
@@ -58,7 +69,7 @@ int hmlm_mig_deadline(struct mig *m)
 	if (!m->deadline_ns || m->committed || hmlm_now_ns() <= m->deadline_ns)
 		return 0;
 	m->r->flags |= HMLM_REPORT_DEADLINE;
-	return -ETIMEDOUT;
+	return hmlm_mig_fail(m, HMLM_STEP_DEADLINE, -ETIMEDOUT);
 }
 
 /*
@@ -80,7 +91,7 @@ int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase)
 		if (m->stopped)
 			m->r->callback_ns += hmlm_now_ns() - t0;
 		if (ret && m->cancel_ok)
-			return -ECANCELED;
+			return hmlm_mig_fail(m, HMLM_STEP_CALLBACK, -ECANCELED);
 	}
 	return hmlm_mig_deadline(m);
 }
@@ -222,9 +233,11 @@ static int put_data(struct mig *m, struct mig_ns *n, uint64_t slba,
 			.slba = slba, .nlb = nlb, .data = m->buf,
 		};
 
-		return hmlm_stream_write_extent(m->w, &e);
+		return hmlm_mig_fail(m, HMLM_STEP_STREAM,
+				     hmlm_stream_write_extent(m->w, &e));
 	}
-	return hmlm_bdev_write(&n->dst, slba, nlb, m->buf);
+	return hmlm_mig_fail(m, HMLM_STEP_COPY,
+			     hmlm_bdev_write(&n->dst, slba, nlb, m->buf));
 }
 
 static int put_zero(struct mig *m, struct mig_ns *n, uint64_t slba,
@@ -237,9 +250,11 @@ static int put_zero(struct mig *m, struct mig_ns *n, uint64_t slba,
 			.flags = HMLM_STREAM_DEALLOC_ZEROES,
 		};
 
-		return hmlm_stream_write_dealloc(m->w, &e);
+		return hmlm_mig_fail(m, HMLM_STEP_STREAM,
+				     hmlm_stream_write_dealloc(m->w, &e));
 	}
-	return hmlm_bdev_zero(&n->dst, slba, nlb);
+	return hmlm_mig_fail(m, HMLM_STEP_COPY,
+			     hmlm_bdev_zero(&n->dst, slba, nlb));
 }
 
 static int poll_log(struct mig *m);
@@ -296,7 +311,7 @@ static int alloc_ranges(struct mig *m, struct mig_ns *n,
 		goto whole;
 	ret = hmlm_alloc_iter_new(m->src, nsid, 0, &it);
 	if (ret)
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_ALLOC, ret);
 	while ((ret = hmlm_alloc_iter_next(it, &r)) > 0) {
 		if (r.slba >= n->src.nlbas)
 			break;
@@ -312,7 +327,7 @@ static int alloc_ranges(struct mig *m, struct mig_ns *n,
 		m->r->flags |= HMLM_REPORT_NO_ALLOC;
 		goto whole;
 	}
-	return ret;
+	return hmlm_mig_fail(m, HMLM_STEP_ALLOC, ret);
 whole:
 	return hmlm_extents_mark_all(alloc, nsid);
 }
@@ -765,12 +780,12 @@ static int poll_log(struct mig *m)
 		return 0;
 	ret = hmlm_log_collect(m->log, m->dirty, 0);
 	if (ret < 0)
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_LOG_READ, ret);
 	if (!(hmlm_log_markers(m->log) & HMLM_LOG_SEEN_FULL))
 		return 0;
 	m->r->queue_full_events++;
 	m->need_full = 1;
-	return log_restart(m);
+	return hmlm_mig_fail(m, HMLM_STEP_LOG_START, log_restart(m));
 }
 
 static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
@@ -799,7 +814,7 @@ static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
 		ret = hmlm_stream_write_mem(m->w, &mem);
 		free(sr);
 		if (ret)
-			return ret;
+			return hmlm_mig_fail(m, HMLM_STEP_STREAM, ret);
 	}
 	if (m->p.mem_dirty) {
 		uint64_t t0 = m->stopped ? hmlm_now_ns() : 0;
@@ -808,7 +823,7 @@ static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
 		if (m->stopped)
 			m->r->callback_ns += hmlm_now_ns() - t0;
 		if (ret)
-			return -ECANCELED;
+			return hmlm_mig_fail(m, HMLM_STEP_CALLBACK, -ECANCELED);
 	}
 	return 0;
 }
@@ -831,7 +846,7 @@ static int mem_drain(struct mig *m, int final)
 			break;
 		n = hmlm_mem_track_recv(m->src, r, MEM_BATCH, &attrs);
 		if (n < 0) {
-			ret = n;
+			ret = hmlm_mig_fail(m, HMLM_STEP_MEM_TRACK_RECV, n);
 			break;
 		}
 		ret = mem_report(m, r, (unsigned int)n);
@@ -863,7 +878,8 @@ static int write_round(struct mig *m, uint32_t flags, uint64_t dirty)
 		.round = m->round, .flags = flags, .dirty_bytes = dirty,
 	};
 
-	return m->w ? hmlm_stream_write_round(m->w, &rr) : 0;
+	return m->w ? hmlm_mig_fail(m, HMLM_STEP_STREAM,
+				    hmlm_stream_write_round(m->w, &rr)) : 0;
 }
 
 /*
@@ -907,7 +923,7 @@ static int copy_round(struct mig *m, uint64_t dirty)
 	ret = write_round(m, 0, dirty);
 	if (!ret)
 		ret = hmlm_mig_progress(m, HMLM_PHASE_ROUND);
-	return ret ? ret : copy_dirty(m);
+	return ret ? ret : hmlm_mig_fail(m, HMLM_STEP_COPY, copy_dirty(m));
 }
 
 /* After a full queue: a round that copies everything allocated again. */
@@ -924,7 +940,7 @@ static int full_round(struct mig *m)
 		ret = hmlm_mig_progress(m, HMLM_PHASE_ROUND);
 	if (!ret)
 		ret = dirty_clear(m);
-	return ret ? ret : full_pass(m);
+	return ret ? ret : hmlm_mig_fail(m, HMLM_STEP_COPY, full_pass(m));
 }
 
 /* Logging, tracking, pre-copy and the rounds: the source keeps running. */
@@ -935,25 +951,28 @@ int hmlm_mig_run_live(struct mig *m)
 	int ret;
 
 	m->cancel_ok = 1;
-	if (m->p.mem_ranges && m->p.nr_mem_ranges) {
+	if (m->p.mem_ranges && m->p.nr_mem_ranges && !m->mem_all) {
 		struct hmlm_mem_limits lim;
 
 		ret = hmlm_mem_track_start(m->src, m->p.mem_ranges,
 					   m->p.nr_mem_ranges, m->p.mem_gran,
 					   &lim);
 		if (ret)
-			return ret;
+			return hmlm_mig_fail(m, HMLM_STEP_MEM_TRACK_START, ret);
 		m->mem_tracking = 1;
 	}
-	ret = hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
-	if (ret)
-		return ret;
-
 	m->round = 0;
 	m->round_bytes = &m->r->round_bytes[0];
+	/* no queue: nothing tells what changes, all is copied when stopped */
+	if (m->no_queue)
+		return 0;
+	ret = hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
+	if (ret)
+		return hmlm_mig_fail(m, HMLM_STEP_LOG_START, ret);
+
 	ret = hmlm_mig_progress(m, HMLM_PHASE_PRECOPY);
 	if (!ret)
-		ret = full_pass(m);
+		ret = hmlm_mig_fail(m, HMLM_STEP_COPY, full_pass(m));
 	if (ret)
 		return ret;
 
@@ -1026,13 +1045,34 @@ static int stop_source(struct mig *m, uint64_t *t_suspended)
 	}
 	/* whatever it returns (EINTR: still in flight), cancel resumes */
 	m->src_suspend_sent = 1;
-	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, tmo);
+	ret = hmlm_suspend(m->src, m->no_queue ? 0 : HMLM_SUSPEND_DUDMQ, tmo);
 	if (ret)
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_SUSPEND, ret);
 	*t_suspended = hmlm_now_ns();
 	m->r->suspend_ns = *t_suspended - t0;
 	m->stopped = 1;
 	return hmlm_mig_progress(m, HMLM_PHASE_SUSPENDED);
+}
+
+/*
+ * The stop-and-copy without a migration queue: nothing told what changed,
+ * so every allocated LBA is copied (and every gap zeroed) while the source
+ * is suspended.
+ */
+static int stop_and_copy_all(struct mig *m)
+{
+	uint64_t t0 = hmlm_now_ns();
+	int ret;
+
+	m->round++;
+	m->round_bytes = &m->r->stopcopy_bytes;
+	ret = write_round(m, HMLM_STREAM_ROUND_FINAL, 0);
+	if (!ret)
+		ret = hmlm_mig_progress(m, HMLM_PHASE_STOPCOPY);
+	if (!ret)
+		ret = hmlm_mig_fail(m, HMLM_STEP_COPY, full_pass(m));
+	m->r->stopcopy_ns = hmlm_now_ns() - t0;
+	return ret;
 }
 
 /*
@@ -1046,6 +1086,9 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 	unsigned int markers;
 	int ret;
 
+	if (m->no_queue)
+		return stop_and_copy_all(m);
+
 	/*
 	 * The device posts "suspended" and deletes the queue: read to EOF,
 	 * within DRAIN_TIMEOUT_MS and the deadline, the callback asked every
@@ -1056,7 +1099,7 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 	for (;;) {
 		ret = hmlm_log_collect(m->log, m->dirty, WAIT_SLICE_MS);
 		if (ret < 0)
-			return ret;
+			return hmlm_mig_fail(m, HMLM_STEP_DRAIN, ret);
 		markers = hmlm_log_markers(m->log);
 		if (markers & HMLM_LOG_SEEN_EOF)
 			break;
@@ -1068,7 +1111,7 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 		if (ret)
 			return ret;
 		if (now - t0 > DRAIN_TIMEOUT_MS * 1000000ULL)
-			return -ETIMEDOUT;
+			return hmlm_mig_fail(m, HMLM_STEP_DRAIN, -ETIMEDOUT);
 	}
 	m->r->log_records += hmlm_log_records(m->log);
 	/* read to its end: closed after the downtime (mig_free) */
@@ -1101,7 +1144,7 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 	if (!ret)
 		ret = copy_dirty(m);
 	m->r->stopcopy_ns = hmlm_now_ns() - t0;
-	return ret;
+	return hmlm_mig_fail(m, HMLM_STEP_COPY, ret);
 }
 
 /*
@@ -1112,7 +1155,13 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 static int mem_final(struct mig *m)
 {
 	uint64_t t0 = hmlm_now_ns();
-	int ret = mem_drain(m, 1);
+	int ret;
+
+	/* no tracking: the caller learns that every page may be dirty */
+	if (m->mem_all)
+		ret = mem_report(m, m->p.mem_ranges, m->p.nr_mem_ranges);
+	else
+		ret = mem_drain(m, 1);
 
 	m->r->mem_drain_ns = hmlm_now_ns() - t0;
 	return ret;
@@ -1170,7 +1219,7 @@ static int sync_wait(struct mig *m, int nr)
 	if (!nr) {
 		for (i = 0; i < m->nr_ns && !ret; i++)
 			ret = hmlm_bdev_sync(&m->ns[i].dst);
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret);
 	}
 	k = aio_reap(m, nr, ev, &err);
 	if (k < 0)
@@ -1180,7 +1229,7 @@ static int sync_wait(struct mig *m, int nr)
 			ret = (int)ev[i].res;
 	if (ret == -EINVAL)	/* no asynchronous fsync here */
 		ret = sync_wait(m, 0);
-	return ret ? ret : err;
+	return ret ? hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret) : err;
 }
 
 void hmlm_mig_budget_check(struct mig *m)
@@ -1188,6 +1237,56 @@ void hmlm_mig_budget_check(struct mig *m)
 	if (m->p.downtime_budget_us &&
 	    m->r->downtime_ns > m->p.downtime_budget_us * 1000ULL)
 		m->r->flags |= HMLM_REPORT_BUDGET_EXCEEDED;
+}
+
+/* A refusal before anything was sent: the capability @missing. */
+static int refuse(struct mig *m, uint32_t missing)
+{
+	m->r->err_missing = missing;
+	return hmlm_mig_fail(m, HMLM_STEP_PLAN, -EOPNOTSUPP);
+}
+
+/*
+ * The flow, planned from the capabilities of the source (@sc) and of the
+ * target (@dc; NULL for a stream) before the source is touched: a reduced
+ * flow where the device implements a subset (reported), or -EOPNOTSUPP
+ * naming what is missing when no correct flow exists or the caller asked
+ * for the full one (HMLM_MIGRATE_NO_REDUCED). @fmt: the state format.
+ */
+int hmlm_mig_plan(struct mig *m, const struct hmlm_caps *sc,
+		  const struct hmlm_caps *dc, struct hmlm_state_fmt *fmt)
+{
+	int strict = m->p.flags & HMLM_MIGRATE_NO_REDUCED;
+
+	if (!(sc->flags & HMLM_CAP_HMLMS))
+		return refuse(m, HMLM_MISSING_HMLMS);
+	if (dc && !(dc->flags & HMLM_CAP_HMLMS))
+		return refuse(m, HMLM_MISSING_HMLMS | HMLM_MISSING_TARGET);
+	if (hmlm_state_fmt_common(sc, dc, fmt))
+		return refuse(m, HMLM_MISSING_STATE_FMT |
+			      (sc->num_state_versions || sc->num_state_uuids ?
+			       HMLM_MISSING_TARGET : 0));
+	if (!(fmt->flags & HMLM_STATE_VENDOR)) {
+		if (strict)
+			return refuse(m, HMLM_MISSING_VENDOR_STATE |
+				      (sc->num_state_uuids ?
+				       HMLM_MISSING_TARGET : 0));
+		m->r->flags |= HMLM_REPORT_NVME_STATE;
+	}
+	if (!sc->max_udmq || !(sc->flags & HMLM_CAP_TRACK_LBA)) {
+		if (strict)
+			return refuse(m, HMLM_MISSING_QUEUE);
+		m->no_queue = 1;
+		m->r->flags |= HMLM_REPORT_NO_QUEUE;
+	}
+	if (m->p.mem_ranges && m->p.nr_mem_ranges &&
+	    !(sc->flags & HMLM_CAP_TRACK_MEM)) {
+		if (strict)
+			return refuse(m, HMLM_MISSING_MEM_TRACK);
+		m->mem_all = 1;
+		m->r->flags |= HMLM_REPORT_MEM_ALL;
+	}
+	return 0;
 }
 
 /*
@@ -1249,7 +1348,8 @@ int hmlm_mig_keep_source(struct mig *m)
 	int ret = hmlm_mig_deadline(m);
 
 	if (!ret)
-		ret = hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0);
+		ret = hmlm_mig_fail(m, HMLM_STEP_KEEP,
+				    hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0));
 	if (!ret)
 		m->committed = 1;
 	return ret;
@@ -1312,12 +1412,18 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 
 	/* Agree on a state format before anything moves. */
 	ret = hmlm_caps_get(src, &sc);
-	if (!ret)
+	if (!ret) {
+		failed = dst;
 		ret = hmlm_caps_get(dst, &dc);
+	}
 	if (!ret)
-		ret = hmlm_state_fmt_common(&sc, &dc, &fmt);
+		failed = src;
+	ret = hmlm_mig_fail(&m, HMLM_STEP_IDENTIFY, ret);
 	if (!ret)
-		ret = hmlm_mig_setup(&m, ns, nr_ns, 1);
+		ret = hmlm_mig_plan(&m, &sc, &dc, &fmt);
+	if (!ret)
+		ret = hmlm_mig_fail(&m, HMLM_STEP_SETUP,
+				    hmlm_mig_setup(&m, ns, nr_ns, 1));
 	if (!ret)
 		ret = hmlm_mig_run_live(&m);
 	if (ret)
@@ -1332,6 +1438,7 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 	ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
 	if (ret) {
 		failed = dst;
+		hmlm_mig_fail(&m, HMLM_STEP_TARGET_SUSPEND, ret);
 		goto cancel;
 	}
 	m.dst_suspended = 1;
@@ -1341,7 +1448,8 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 	 * settle round's writes and its own).
 	 */
 	for (i = 0; i < m.nr_ns && !ret; i++)
-		ret = hmlm_bdev_sync(&m.ns[i].dst);
+		ret = hmlm_mig_fail(&m, HMLM_STEP_FLUSH,
+				    hmlm_bdev_sync(&m.ns[i].dst));
 	if (!ret && (report->flags & HMLM_REPORT_CONVERGED))
 		ret = settle_round(&m);
 	if (ret)
@@ -1360,11 +1468,12 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 		ret = mem_final(&m);
 	r2 = final_copy_done(&m, &fc, !ret);
 	if (!ret)
-		ret = r2;
+		ret = hmlm_mig_fail(&m, HMLM_STEP_COPY, r2);
 	syncing = ret ? 0 : sync_start(&m);
 	if (!ret) {
 		t0 = hmlm_now_ns();
 		ret = hmlm_state_get_caps(src, &sc, &fmt, STATE_SIZE_HINT, &st);
+		hmlm_mig_fail(&m, HMLM_STEP_STATE_GET, ret);
 		report->state_get_ns = hmlm_now_ns() - t0;
 		report->state_bytes = st.len;
 	}
@@ -1384,6 +1493,7 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 	t0 = hmlm_now_ns();
 	m.dst_state_sent = 1;
 	ret = hmlm_state_set_caps(dst, &dc, &st);
+	hmlm_mig_fail(&m, HMLM_STEP_STATE_SET, ret);
 	r2 = sync_wait(&m, syncing);
 	if (ret)
 		failed = dst;
@@ -1399,6 +1509,7 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 		report->resume_ns = hmlm_now_ns() - t0;
 		if (ret)
 			failed = dst;
+		hmlm_mig_fail(&m, HMLM_STEP_RESUME, ret);
 	}
 	if (ret)
 		goto cancel;
@@ -1436,7 +1547,7 @@ out:
 
 _Static_assert(offsetof(struct hmlm_migrate_params, stop_deadline_us) ==
 	       HMLM_MIGRATE_PARAMS_SIZE_VER0, "the 0.3 params layout");
-_Static_assert(offsetof(struct hmlm_migrate_report, resume_ns) + 8 ==
+_Static_assert(offsetof(struct hmlm_migrate_report, err_missing) + 4 ==
 	       HMLM_MIGRATE_REPORT_SIZE_VER0, "the 0.4 report layout");
 
 /*
@@ -1522,4 +1633,118 @@ HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
 	ret = hmlm_mig_in(dst, ns, nr_ns, in_fd, &p, &r);
 	mig_report_out(report, &r);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors in words. */
+
+static const struct {
+	const char *what, *cmd;	/* the step; its NVMe command, if any */
+} steps[] = {
+	[HMLM_STEP_NONE] = { "migrating", NULL },
+	[HMLM_STEP_IDENTIFY] = { "reading the capabilities",
+				 "Identify (NVME_HMLM_GET_CAPS)" },
+	[HMLM_STEP_PLAN] = { "planning the migration", NULL },
+	[HMLM_STEP_SETUP] = { "opening the namespaces' block devices", NULL },
+	[HMLM_STEP_MEM_TRACK_START] = { "starting memory tracking",
+					"Track Send (SEL 1h, start)" },
+	[HMLM_STEP_LOG_START] = { "starting the migration queue",
+				  "Create CDQ / Track Send (SEL 0h)" },
+	[HMLM_STEP_ALLOC] = { "reading the allocated LBAs",
+			      "Get LBA Status (ATYPE 02h)" },
+	[HMLM_STEP_COPY] = { "copying namespace data", NULL },
+	[HMLM_STEP_LOG_READ] = { "reading the migration queue", NULL },
+	[HMLM_STEP_MEM_TRACK_RECV] = { "reading dirty memory ranges",
+				       "Track Receive" },
+	[HMLM_STEP_TARGET_SUSPEND] = { "suspending the target",
+				       "Migration Send (Suspend)" },
+	[HMLM_STEP_FLUSH] = { "flushing the target's namespaces", NULL },
+	[HMLM_STEP_SUSPEND] = { "suspending the source",
+				"Migration Send (Suspend)" },
+	[HMLM_STEP_DRAIN] = { "draining the migration queue after the Suspend",
+			      NULL },
+	[HMLM_STEP_STATE_GET] = { "reading the controller state",
+				  "Migration Receive (Get Controller State)" },
+	[HMLM_STEP_STATE_SET] = { "setting the controller state on the target",
+				  "Migration Send (Set Controller State)" },
+	[HMLM_STEP_KEEP] = { "keeping the source suspended",
+			     "Migration Send (Suspend)" },
+	[HMLM_STEP_RESUME] = { "resuming the target",
+			       "Migration Send (Resume)" },
+	[HMLM_STEP_STREAM] = { "writing or reading the migration stream",
+			       NULL },
+	[HMLM_STEP_CALLBACK] = { "in a callback", NULL },
+	[HMLM_STEP_DEADLINE] = { "stopping the source: stop_deadline_us passed",
+				 NULL },
+};
+
+static const struct {
+	uint32_t bit;
+	const char *what;
+} missing_caps[] = {
+	{ HMLM_MISSING_HMLMS, "is not a Migration Management Controller "
+			      "(OACS.HMLMS 0)" },
+	{ HMLM_MISSING_STATE_FMT, "lists no controller state format the other "
+				  "side lists (CNS 20h)" },
+	{ HMLM_MISSING_VENDOR_STATE, "lists no vendor specific state format in "
+				     "common (CNS 20h NUUID)" },
+	{ HMLM_MISSING_QUEUE, "has no user data migration queue "
+			      "(MCUDMQ 0 or TRATTR.TUDCS 0)" },
+	{ HMLM_MISSING_MEM_TRACK, "cannot track host memory "
+				  "(TRATTR.THMCS 0)" },
+};
+
+/* Generic (SCT 0h) and command specific (SCT 1h) statuses of the flow */
+static const char *nvme_status_name(uint16_t status)
+{
+	switch (status & 0x7ff) {
+	case 0x001: return "Invalid Command Opcode";
+	case 0x002: return "Invalid Field in Command";
+	case 0x006: return "Internal Error";
+	case 0x00c: return "Command Sequence Error";
+	case 0x11f: return "Invalid Controller Identifier";
+	case 0x137: return "Invalid Controller Data Queue";
+	case 0x138: return "Not Enough Resources";
+	case 0x139: return "Controller Suspended";
+	case 0x13a: return "Controller Not Suspended";
+	case 0x13b: return "Controller Data Queue Full";
+	}
+	return "status";
+}
+
+HMLM_EXPORT int hmlm_migrate_strerror(const struct hmlm_migrate_report *r,
+				      int err, char *buf, size_t len)
+{
+	uint32_t step = r ? r->err_step : HMLM_STEP_NONE;
+	const char *what, *cmd;
+	unsigned int i;
+
+	if (!buf || !len)
+		return -EINVAL;
+	if (step >= sizeof(steps) / sizeof(steps[0]))
+		step = HMLM_STEP_NONE;
+	what = steps[step].what;
+	cmd = steps[step].cmd;
+	if (step == HMLM_STEP_PLAN && r->err_missing) {
+		for (i = 0; i < sizeof(missing_caps) / sizeof(missing_caps[0]);
+		     i++)
+			if (r->err_missing & missing_caps[i].bit)
+				return snprintf(buf, len, "%s: the %s %s",
+						what,
+						r->err_missing &
+						HMLM_MISSING_TARGET ?
+						"target" : "source",
+						missing_caps[i].what);
+	}
+	if (err == -EIO && r && r->nvme_status && cmd)
+		return snprintf(buf, len,
+				"%s: %s failed with NVMe status %#x (%s%s)",
+				what, cmd, r->nvme_status,
+				nvme_status_name(r->nvme_status),
+				r->nvme_status & 0x4000 ? ", DNR" : "");
+	if (cmd)
+		return snprintf(buf, len, "%s: %s: %s", what, cmd,
+				strerror(err < 0 ? -err : err));
+	return snprintf(buf, len, "%s: %s", what,
+			strerror(err < 0 ? -err : err));
 }

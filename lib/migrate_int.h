@@ -72,6 +72,8 @@ struct mig {
 	int dst_state_sent;	/* hmlm_migrate(): Set Controller State sent */
 	int committed;		/* the source is KEEP: no way back */
 	uint64_t deadline_ns;	/* the stop phase ends by then (0: none) */
+	int no_queue;		/* reduced: no migration queue, stop-and-copy */
+	int mem_all;		/* reduced: no memory tracking, all dirty */
 	unsigned int round;	/* the round being copied */
 	uint64_t *round_bytes;	/* where the current round counts */
 	/* the last copy: its bytes, extents (0: unknown) and time */
@@ -80,6 +82,9 @@ struct mig {
 
 int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase);
 int hmlm_mig_deadline(struct mig *m);
+int hmlm_mig_fail(struct mig *m, enum hmlm_step step, int ret);
+int hmlm_mig_plan(struct mig *m, const struct hmlm_caps *sc,
+		  const struct hmlm_caps *dc, struct hmlm_state_fmt *fmt);
 void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
 			      const struct hmlm_migrate_params *in);
 int hmlm_mig_check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns);

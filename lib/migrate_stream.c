@@ -88,11 +88,12 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	m.r = report;
 	hmlm_mig_params_defaults(&m.p, params);
 
-	ret = hmlm_caps_get(src, &sc);
+	ret = hmlm_mig_fail(&m, HMLM_STEP_IDENTIFY, hmlm_caps_get(src, &sc));
 	if (!ret)
-		ret = hmlm_state_fmt_common(&sc, NULL, &fmt);
+		ret = hmlm_mig_plan(&m, &sc, NULL, &fmt);
 	if (!ret)
-		ret = hmlm_mig_setup(&m, ns, nr_ns, 0);
+		ret = hmlm_mig_fail(&m, HMLM_STEP_SETUP,
+				    hmlm_mig_setup(&m, ns, nr_ns, 0));
 	if (ret)
 		goto cancel;
 	sns = calloc(nr_ns, sizeof(*sns));
@@ -112,7 +113,8 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	}
 	info.num_ns = nr_ns;
 	info.ns = sns;
-	ret = hmlm_stream_writer_open(out_fd, &info, 0, &m.w);
+	ret = hmlm_mig_fail(&m, HMLM_STEP_STREAM,
+			    hmlm_stream_writer_open(out_fd, &info, 0, &m.w));
 	if (!ret)
 		ret = hmlm_mig_run_live(&m);
 	if (ret)
@@ -122,7 +124,8 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	ret = hmlm_mig_run_suspended(&m, &t_suspended);
 	if (ret)
 		goto cancel;
-	ret = hmlm_state_get(src, &fmt, &st);
+	ret = hmlm_mig_fail(&m, HMLM_STEP_STATE_GET,
+			    hmlm_state_get(src, &fmt, &st));
 	if (ret)
 		goto cancel;
 	report->state_bytes = st.len;
@@ -146,6 +149,7 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 		ret = hmlm_stream_write_state(m.w, &ss);
 	if (!ret)
 		ret = hmlm_stream_writer_finish(m.w);
+	hmlm_mig_fail(&m, HMLM_STEP_STREAM, ret);
 	if (ret)
 		goto cancel;
 	m.cancel_ok = 0;
