@@ -4,14 +4,16 @@
  * dirty rounds until the convergence rule, Suspend, the last drain, the
  * stop-and-copy, the controller state, the target's Resume. One engine
  * serves hmlm_migrate() (data written to the target's block devices) and
- * hmlm_migrate_out() (data written to a migration stream);
- * hmlm_migrate_in() replays a stream on the target.
+ * hmlm_migrate_out() (data written to a migration stream, in
+ * migrate_stream.c, with hmlm_migrate_in() that replays a stream).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,6 +32,13 @@
 #define DIRTY_MAX_EXTENTS	65536
 #define ALLOC_MAX_EXTENTS	(1U << 18)
 #define DRAIN_TIMEOUT_MS	30000
+/* a wait is cut in slices this long: the callback may cancel in between */
+#define WAIT_SLICE_MS		100
+/* how long a cancel waits for a Suspend in flight to end (admin timeout) */
+#define RESUME_WAIT_MS		60000
+/* SCT 1h SC 3Ah: Controller Not Suspended; the status without DNR, More */
+#define NVME_STATUS_NOT_SUSP	0x13a
+#define NVME_STATUS_SCT_SC	0x7ff
 #define MEM_BATCH		1024
 #define MEM_MAX_RECVS		100000
 /* Get Controller State straight into a buffer this large (bytes) */
@@ -38,58 +47,57 @@
 #define BATCH_IOS		128
 #define BATCH_BYTES		(4U << 20)
 
-struct mig_ns {
-	const struct hmlm_ns_map *map;
-	struct hmlm_bdev src;
-	struct hmlm_bdev dst;	/* hmlm_migrate() only */
-};
-
-struct mig {
-	struct hmlm_session *src, *dst;
-	struct hmlm_stream_writer *w;	/* hmlm_migrate_out() only */
-	struct mig_ns *ns;
-	unsigned int nr_ns;
-	struct hmlm_migrate_params p;
-	struct hmlm_migrate_report *r;
-	struct hmlm_extents *dirty;
-	struct hmlm_log *log;
-	struct hmlm_log *log_ended;	/* read to EOF, not yet closed */
-	struct hmlm_progress prog;
-	void *buf;
-	aio_context_t aio;	/* 0: not set up; batches need it */
-	int aio_failed;		/* io_setup() failed: one extent at a time */
-	void *batch_buf;	/* BATCH_BYTES */
-	int mem_tracking;
-	int need_full;		/* the queue overflowed: copy everything again */
-	int cancel_ok;		/* the progress callback may still cancel */
-	int stopped;		/* the source is suspended: time the callbacks */
-	unsigned int round;	/* the round being copied */
-	uint64_t *round_bytes;	/* where the current round counts */
-	/* the last copy: its bytes, extents (0: unknown) and time */
-	uint64_t rate_bytes, rate_extents, rate_ns;
-};
-
 /* ------------------------------------------------------------------ */
 
-static int progress(struct mig *m, enum hmlm_phase phase)
+/*
+ * @ret, and when it is an error the first one: what failed (@step) goes
+ * to the report.
+ */
+int hmlm_mig_fail(struct mig *m, enum hmlm_step step, int ret)
 {
-	int ret;
-
-	uint64_t t0;
-
-	m->prog.phase = phase;
-	m->prog.round = m->round;
-	if (!m->p.progress)
-		return 0;
-	t0 = m->stopped ? hmlm_now_ns() : 0;
-	ret = m->p.progress(&m->prog, m->p.progress_arg);
-	if (m->stopped)
-		m->r->callback_ns += hmlm_now_ns() - t0;
-	return ret && m->cancel_ok ? -ECANCELED : 0;
+	if (ret && !m->r->err_step)
+		m->r->err_step = step;
+	return ret;
 }
 
-static void params_defaults(struct hmlm_migrate_params *out,
-			    const struct hmlm_migrate_params *in)
+/*
+ * -ETIMEDOUT once the stop-phase deadline passed (until the hand-over's
+ * commit point: after it the source cannot resume).
+ */
+int hmlm_mig_deadline(struct mig *m)
+{
+	if (!m->deadline_ns || m->committed || hmlm_now_ns() <= m->deadline_ns)
+		return 0;
+	m->r->flags |= HMLM_REPORT_DEADLINE;
+	return hmlm_mig_fail(m, HMLM_STEP_DEADLINE, -ETIMEDOUT);
+}
+
+/*
+ * The progress callback, at every phase, after every copied chunk and
+ * every WAIT_SLICE_MS of a wait: -ECANCELED when it asks to (until the
+ * state is read), -ETIMEDOUT when the stop-phase deadline passed.
+ */
+int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase)
+{
+	uint64_t t0;
+	int ret;
+
+	m->prog.size = sizeof(m->prog);
+	m->prog.phase = phase;
+	m->prog.round = m->round;
+	if (m->p.progress) {
+		t0 = m->stopped ? hmlm_now_ns() : 0;
+		ret = m->p.progress(&m->prog, m->p.progress_arg);
+		if (m->stopped)
+			m->r->callback_ns += hmlm_now_ns() - t0;
+		if (ret && m->cancel_ok)
+			return hmlm_mig_fail(m, HMLM_STEP_CALLBACK, -ECANCELED);
+	}
+	return hmlm_mig_deadline(m);
+}
+
+void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
+			      const struct hmlm_migrate_params *in)
 {
 	memset(out, 0, sizeof(*out));
 	if (in) {
@@ -117,7 +125,7 @@ static struct mig_ns *ns_by_src(struct mig *m, uint32_t nsid)
 	return NULL;
 }
 
-static int check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns)
+int hmlm_mig_check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns)
 {
 	unsigned int i, j;
 
@@ -135,7 +143,7 @@ static int check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns)
 	return 0;
 }
 
-static void mig_free(struct mig *m)
+void hmlm_mig_free(struct mig *m)
 {
 	unsigned int i;
 
@@ -158,8 +166,8 @@ static void mig_free(struct mig *m)
 }
 
 /* Opens the block devices and the dirty set. @local: the targets too. */
-static int mig_setup(struct mig *m, const struct hmlm_ns_map *map,
-		     unsigned int nr_ns, int local)
+int hmlm_mig_setup(struct mig *m, const struct hmlm_ns_map *map,
+		   unsigned int nr_ns, int local)
 {
 	unsigned int i;
 	int ret;
@@ -225,9 +233,11 @@ static int put_data(struct mig *m, struct mig_ns *n, uint64_t slba,
 			.slba = slba, .nlb = nlb, .data = m->buf,
 		};
 
-		return hmlm_stream_write_extent(m->w, &e);
+		return hmlm_mig_fail(m, HMLM_STEP_STREAM,
+				     hmlm_stream_write_extent(m->w, &e));
 	}
-	return hmlm_bdev_write(&n->dst, slba, nlb, m->buf);
+	return hmlm_mig_fail(m, HMLM_STEP_COPY,
+			     hmlm_bdev_write(&n->dst, slba, nlb, m->buf));
 }
 
 static int put_zero(struct mig *m, struct mig_ns *n, uint64_t slba,
@@ -240,9 +250,11 @@ static int put_zero(struct mig *m, struct mig_ns *n, uint64_t slba,
 			.flags = HMLM_STREAM_DEALLOC_ZEROES,
 		};
 
-		return hmlm_stream_write_dealloc(m->w, &e);
+		return hmlm_mig_fail(m, HMLM_STEP_STREAM,
+				     hmlm_stream_write_dealloc(m->w, &e));
 	}
-	return hmlm_bdev_zero(&n->dst, slba, nlb);
+	return hmlm_mig_fail(m, HMLM_STEP_COPY,
+			     hmlm_bdev_zero(&n->dst, slba, nlb));
 }
 
 static int poll_log(struct mig *m);
@@ -269,7 +281,7 @@ static int copy_range(struct mig *m, struct mig_ns *n, uint64_t slba,
 		m->prog.bytes_done += bytes;
 		if (m->prog.bytes_total < m->prog.bytes_done)
 			m->prog.bytes_total = m->prog.bytes_done;
-		ret = progress(m, m->prog.phase);
+		ret = hmlm_mig_progress(m, m->prog.phase);
 		if (!ret)
 			ret = poll_log(m);	/* keep the queue from filling */
 		if (ret)
@@ -299,7 +311,7 @@ static int alloc_ranges(struct mig *m, struct mig_ns *n,
 		goto whole;
 	ret = hmlm_alloc_iter_new(m->src, nsid, 0, &it);
 	if (ret)
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_ALLOC, ret);
 	while ((ret = hmlm_alloc_iter_next(it, &r)) > 0) {
 		if (r.slba >= n->src.nlbas)
 			break;
@@ -315,7 +327,7 @@ static int alloc_ranges(struct mig *m, struct mig_ns *n,
 		m->r->flags |= HMLM_REPORT_NO_ALLOC;
 		goto whole;
 	}
-	return ret;
+	return hmlm_mig_fail(m, HMLM_STEP_ALLOC, ret);
 whole:
 	return hmlm_extents_mark_all(alloc, nsid);
 }
@@ -354,7 +366,7 @@ static int full_pass(struct mig *m)
 	if (!m->r->allocated_bytes)
 		m->r->allocated_bytes = hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
 	m->prog.bytes_total += hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
-	ret = progress(m, m->prog.phase);
+	ret = hmlm_mig_progress(m, m->prog.phase);
 	t0 = hmlm_now_ns();
 	b0 = m->r->bytes_copied;
 	for (i = 0; i < m->nr_ns && !ret; i++) {
@@ -412,34 +424,55 @@ static unsigned int aio_submit_all(struct mig *m, struct iocb *cbs,
 }
 
 /*
+ * Reaps @nr (at most BATCH_IOS) completions into @ev, WAIT_SLICE_MS at a
+ * time with the progress callback in between. I/O in flight cannot be
+ * abandoned: a cancel or the deadline lands in *@err (if still 0) and the
+ * wait goes on. How many were reaped, or a negative errno.
+ */
+static long aio_reap(struct mig *m, long nr, struct io_event *ev, int *err)
+{
+	long done = 0;
+
+	while (done < nr) {
+		struct timespec ts = { 0, WAIT_SLICE_MS * 1000000L };
+		long n = syscall(SYS_io_getevents, m->aio, 1, nr - done,
+				 ev + done, &ts);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;	/* the context is torn down at free */
+		if (!n && !*err)
+			*err = hmlm_mig_progress(m, m->prog.phase);
+		done += n;
+	}
+	return done;
+}
+
+/*
  * Waits for @sub submitted iocbs; @ret is the submission's result. 0 when
  * each moved its bytes.
  */
 static int aio_wait_all(struct mig *m, unsigned int sub, int ret)
 {
 	struct io_event ev[BATCH_IOS];
-	unsigned int i, done = 0;
+	unsigned int i;
+	int err = 0;
+	long n;
 
-	while (done < sub) {
-		long n = syscall(SYS_io_getevents, m->aio, 1, sub - done, ev,
-				 NULL);
+	n = aio_reap(m, sub, ev, &err);
+	if (n < 0)
+		return n;
+	for (i = 0; i < (unsigned int)n; i++) {
+		const struct iocb *cb = (const struct iocb *)
+					(uintptr_t)ev[i].obj;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;	/* the context is torn down at free */
-		for (i = 0; i < (unsigned int)n; i++) {
-			const struct iocb *cb = (const struct iocb *)
-						(uintptr_t)ev[i].obj;
-
-			if (!ret && ev[i].res < 0)
-				ret = (int)ev[i].res;
-			else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
-				ret = -EIO;
-		}
-		done += (unsigned int)n;
+		if (!ret && ev[i].res < 0)
+			ret = (int)ev[i].res;
+		else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
+			ret = -EIO;
 	}
-	return ret;
+	return ret ? ret : err;
 }
 
 /* Submits @nr iocbs and waits for all; 0 when each moved its bytes. */
@@ -508,7 +541,7 @@ static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
 	if (ret)
 		return ret;
 	batch_account(m, pc, nr);
-	ret = progress(m, m->prog.phase);
+	ret = hmlm_mig_progress(m, m->prog.phase);
 	if (!ret)
 		ret = poll_log(m);
 	return ret;
@@ -747,12 +780,12 @@ static int poll_log(struct mig *m)
 		return 0;
 	ret = hmlm_log_collect(m->log, m->dirty, 0);
 	if (ret < 0)
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_LOG_READ, ret);
 	if (!(hmlm_log_markers(m->log) & HMLM_LOG_SEEN_FULL))
 		return 0;
 	m->r->queue_full_events++;
 	m->need_full = 1;
-	return log_restart(m);
+	return hmlm_mig_fail(m, HMLM_STEP_LOG_START, log_restart(m));
 }
 
 static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
@@ -781,7 +814,7 @@ static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
 		ret = hmlm_stream_write_mem(m->w, &mem);
 		free(sr);
 		if (ret)
-			return ret;
+			return hmlm_mig_fail(m, HMLM_STEP_STREAM, ret);
 	}
 	if (m->p.mem_dirty) {
 		uint64_t t0 = m->stopped ? hmlm_now_ns() : 0;
@@ -790,7 +823,7 @@ static int mem_report(struct mig *m, const struct hmlm_mem_range *r,
 		if (m->stopped)
 			m->r->callback_ns += hmlm_now_ns() - t0;
 		if (ret)
-			return -ECANCELED;
+			return hmlm_mig_fail(m, HMLM_STEP_CALLBACK, -ECANCELED);
 	}
 	return 0;
 }
@@ -808,9 +841,12 @@ static int mem_drain(struct mig *m, int final)
 	if (!r)
 		return -ENOMEM;
 	for (i = 0; i < MEM_MAX_RECVS; i++) {
+		ret = hmlm_mig_deadline(m);
+		if (ret)
+			break;
 		n = hmlm_mem_track_recv(m->src, r, MEM_BATCH, &attrs);
 		if (n < 0) {
-			ret = n;
+			ret = hmlm_mig_fail(m, HMLM_STEP_MEM_TRACK_RECV, n);
 			break;
 		}
 		ret = mem_report(m, r, (unsigned int)n);
@@ -842,7 +878,8 @@ static int write_round(struct mig *m, uint32_t flags, uint64_t dirty)
 		.round = m->round, .flags = flags, .dirty_bytes = dirty,
 	};
 
-	return m->w ? hmlm_stream_write_round(m->w, &rr) : 0;
+	return m->w ? hmlm_mig_fail(m, HMLM_STEP_STREAM,
+				    hmlm_stream_write_round(m->w, &rr)) : 0;
 }
 
 /*
@@ -885,8 +922,8 @@ static int copy_round(struct mig *m, uint64_t dirty)
 	m->prog.bytes_total += dirty;
 	ret = write_round(m, 0, dirty);
 	if (!ret)
-		ret = progress(m, HMLM_PHASE_ROUND);
-	return ret ? ret : copy_dirty(m);
+		ret = hmlm_mig_progress(m, HMLM_PHASE_ROUND);
+	return ret ? ret : hmlm_mig_fail(m, HMLM_STEP_COPY, copy_dirty(m));
 }
 
 /* After a full queue: a round that copies everything allocated again. */
@@ -900,39 +937,42 @@ static int full_round(struct mig *m)
 	m->round_bytes = &m->r->round_bytes[m->round];
 	ret = write_round(m, 0, hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL));
 	if (!ret)
-		ret = progress(m, HMLM_PHASE_ROUND);
+		ret = hmlm_mig_progress(m, HMLM_PHASE_ROUND);
 	if (!ret)
 		ret = dirty_clear(m);
-	return ret ? ret : full_pass(m);
+	return ret ? ret : hmlm_mig_fail(m, HMLM_STEP_COPY, full_pass(m));
 }
 
 /* Logging, tracking, pre-copy and the rounds: the source keeps running. */
-static int run_live(struct mig *m)
+int hmlm_mig_run_live(struct mig *m)
 {
 	uint64_t dirty, prev = UINT64_MAX;
 	unsigned int stalled = 0;
 	int ret;
 
 	m->cancel_ok = 1;
-	if (m->p.mem_ranges && m->p.nr_mem_ranges) {
+	if (m->p.mem_ranges && m->p.nr_mem_ranges && !m->mem_all) {
 		struct hmlm_mem_limits lim;
 
 		ret = hmlm_mem_track_start(m->src, m->p.mem_ranges,
 					   m->p.nr_mem_ranges, m->p.mem_gran,
 					   &lim);
 		if (ret)
-			return ret;
+			return hmlm_mig_fail(m, HMLM_STEP_MEM_TRACK_START, ret);
 		m->mem_tracking = 1;
 	}
-	ret = hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
-	if (ret)
-		return ret;
-
 	m->round = 0;
 	m->round_bytes = &m->r->round_bytes[0];
-	ret = progress(m, HMLM_PHASE_PRECOPY);
+	/* no queue: nothing tells what changes, all is copied when stopped */
+	if (m->no_queue)
+		return 0;
+	ret = hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
+	if (ret)
+		return hmlm_mig_fail(m, HMLM_STEP_LOG_START, ret);
+
+	ret = hmlm_mig_progress(m, HMLM_PHASE_PRECOPY);
 	if (!ret)
-		ret = full_pass(m);
+		ret = hmlm_mig_fail(m, HMLM_STEP_COPY, full_pass(m));
 	if (ret)
 		return ret;
 
@@ -991,17 +1031,48 @@ static int run_live(struct mig *m)
  */
 static int stop_source(struct mig *m, uint64_t *t_suspended)
 {
+	unsigned int tmo = 0;
 	uint64_t t0;
 	int ret;
 
 	t0 = hmlm_now_ns();
-	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, 0);
+	if (m->p.stop_deadline_us) {
+		m->deadline_ns = t0 + m->p.stop_deadline_us * 1000;
+		/* the Suspend's own wait within it (0 is the admin timeout) */
+		tmo = (unsigned int)((m->p.stop_deadline_us + 999) / 1000);
+		if (!tmo || m->p.stop_deadline_us > UINT32_MAX * 1000ULL)
+			tmo = UINT32_MAX;
+	}
+	/* whatever it returns (EINTR: still in flight), cancel resumes */
+	m->src_suspend_sent = 1;
+	ret = hmlm_suspend(m->src, m->no_queue ? 0 : HMLM_SUSPEND_DUDMQ, tmo);
 	if (ret)
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_SUSPEND, ret);
 	*t_suspended = hmlm_now_ns();
 	m->r->suspend_ns = *t_suspended - t0;
 	m->stopped = 1;
-	return progress(m, HMLM_PHASE_SUSPENDED);
+	return hmlm_mig_progress(m, HMLM_PHASE_SUSPENDED);
+}
+
+/*
+ * The stop-and-copy without a migration queue: nothing told what changed,
+ * so every allocated LBA is copied (and every gap zeroed) while the source
+ * is suspended.
+ */
+static int stop_and_copy_all(struct mig *m)
+{
+	uint64_t t0 = hmlm_now_ns();
+	int ret;
+
+	m->round++;
+	m->round_bytes = &m->r->stopcopy_bytes;
+	ret = write_round(m, HMLM_STREAM_ROUND_FINAL, 0);
+	if (!ret)
+		ret = hmlm_mig_progress(m, HMLM_PHASE_STOPCOPY);
+	if (!ret)
+		ret = hmlm_mig_fail(m, HMLM_STEP_COPY, full_pass(m));
+	m->r->stopcopy_ns = hmlm_now_ns() - t0;
+	return ret;
 }
 
 /*
@@ -1011,21 +1082,36 @@ static int stop_source(struct mig *m, uint64_t *t_suspended)
  */
 static int finish_source(struct mig *m, struct final_copy *fc)
 {
-	uint64_t t0, dirty;
+	uint64_t t0, dirty, tick, now;
 	unsigned int markers;
 	int ret;
 
-	/* the device posts "suspended" and deletes the queue: read to EOF */
+	if (m->no_queue)
+		return stop_and_copy_all(m);
+
+	/*
+	 * The device posts "suspended" and deletes the queue: read to EOF,
+	 * within DRAIN_TIMEOUT_MS and the deadline, the callback asked every
+	 * WAIT_SLICE_MS.
+	 */
 	t0 = hmlm_now_ns();
+	tick = t0 + WAIT_SLICE_MS * 1000000ULL;
 	for (;;) {
-		ret = hmlm_log_collect(m->log, m->dirty, DRAIN_TIMEOUT_MS);
+		ret = hmlm_log_collect(m->log, m->dirty, WAIT_SLICE_MS);
 		if (ret < 0)
-			return ret;
+			return hmlm_mig_fail(m, HMLM_STEP_DRAIN, ret);
 		markers = hmlm_log_markers(m->log);
 		if (markers & HMLM_LOG_SEEN_EOF)
 			break;
-		if (!ret)
-			return -ETIMEDOUT;
+		now = hmlm_now_ns();
+		if (now < tick)
+			continue;
+		tick = now + WAIT_SLICE_MS * 1000000ULL;
+		ret = hmlm_mig_progress(m, HMLM_PHASE_SUSPENDED);
+		if (ret)
+			return ret;
+		if (now - t0 > DRAIN_TIMEOUT_MS * 1000000ULL)
+			return hmlm_mig_fail(m, HMLM_STEP_DRAIN, -ETIMEDOUT);
 	}
 	m->r->log_records += hmlm_log_records(m->log);
 	/* read to its end: closed after the downtime (mig_free) */
@@ -1041,7 +1127,7 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 	m->prog.bytes_total += dirty;
 	ret = write_round(m, HMLM_STREAM_ROUND_FINAL, dirty);
 	if (!ret)
-		ret = progress(m, HMLM_PHASE_STOPCOPY);
+		ret = hmlm_mig_progress(m, HMLM_PHASE_STOPCOPY);
 	if (!ret && ((markers & HMLM_LOG_SEEN_FULL) || m->need_full)) {
 		m->r->queue_full_events++;
 		ret = dirty_clear(m);
@@ -1058,7 +1144,7 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 	if (!ret)
 		ret = copy_dirty(m);
 	m->r->stopcopy_ns = hmlm_now_ns() - t0;
-	return ret;
+	return hmlm_mig_fail(m, HMLM_STEP_COPY, ret);
 }
 
 /*
@@ -1069,14 +1155,20 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 static int mem_final(struct mig *m)
 {
 	uint64_t t0 = hmlm_now_ns();
-	int ret = mem_drain(m, 1);
+	int ret;
+
+	/* no tracking: the caller learns that every page may be dirty */
+	if (m->mem_all)
+		ret = mem_report(m, m->p.mem_ranges, m->p.nr_mem_ranges);
+	else
+		ret = mem_drain(m, 1);
 
 	m->r->mem_drain_ns = hmlm_now_ns() - t0;
 	return ret;
 }
 
 /* Everything of the source's stop, one step after the other (the stream). */
-static int run_suspended(struct mig *m, uint64_t *t_suspended)
+int hmlm_mig_run_suspended(struct mig *m, uint64_t *t_suspended)
 {
 	int ret = stop_source(m, t_suspended);
 
@@ -1110,18 +1202,9 @@ static int sync_start(struct mig *m)
 	/* none or part went: wait for those, then flush synchronously */
 	if (n > 0) {
 		struct io_event ev[BATCH_IOS];
-		long done = 0;
+		int err = 0;
 
-		while (done < n) {
-			long k = syscall(SYS_io_getevents, m->aio, 1, n - done,
-					 ev, NULL);
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				break;
-			done += k;
-		}
+		aio_reap(m, n, ev, &err);
 	}
 	return 0;
 }
@@ -1130,53 +1213,114 @@ static int sync_wait(struct mig *m, int nr)
 {
 	struct io_event ev[BATCH_IOS];
 	unsigned int i;
-	int done = 0, ret = 0;
+	int ret = 0, err = 0;
+	long k;
 
 	if (!nr) {
 		for (i = 0; i < m->nr_ns && !ret; i++)
 			ret = hmlm_bdev_sync(&m->ns[i].dst);
-		return ret;
+		return hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret);
 	}
-	while (done < nr) {
-		long k = syscall(SYS_io_getevents, m->aio, 1, nr - done, ev,
-				 NULL);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		for (i = 0; i < (unsigned int)k; i++)
-			if (!ret && ev[i].res < 0)
-				ret = (int)ev[i].res;
-		done += (int)k;
-	}
+	k = aio_reap(m, nr, ev, &err);
+	if (k < 0)
+		return k;
+	for (i = 0; i < (unsigned int)k; i++)
+		if (!ret && ev[i].res < 0)
+			ret = (int)ev[i].res;
 	if (ret == -EINVAL)	/* no asynchronous fsync here */
-		return sync_wait(m, 0);
-	return ret;
+		ret = sync_wait(m, 0);
+	return ret ? hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret) : err;
 }
 
-static void budget_check(struct mig *m)
+void hmlm_mig_budget_check(struct mig *m)
 {
 	if (m->p.downtime_budget_us &&
 	    m->r->downtime_ns > m->p.downtime_budget_us * 1000ULL)
 		m->r->flags |= HMLM_REPORT_BUDGET_EXCEEDED;
 }
 
-/*
- * Set the state on @dst. Set Controller State needs a suspended (or not
- * yet enabled) target; Suspend is idempotent, so the target is suspended
- * first (one admin round trip, as a failed probe would cost).
- */
-static int target_set_state(struct hmlm_session *dst,
-			    const struct hmlm_state *st)
+/* A refusal before anything was sent: the capability @missing. */
+static int refuse(struct mig *m, uint32_t missing)
 {
-	int ret = hmlm_suspend(dst, 0, 0);
-
-	return ret ? ret : hmlm_state_set(dst, st);
+	m->r->err_missing = missing;
+	return hmlm_mig_fail(m, HMLM_STEP_PLAN, -EOPNOTSUPP);
 }
 
-/* The source goes on: stop what was started, resume it if suspended. */
-static void cancel_source(struct mig *m, int suspended)
+/*
+ * The flow, planned from the capabilities of the source (@sc) and of the
+ * target (@dc; NULL for a stream) before the source is touched: a reduced
+ * flow where the device implements a subset (reported), or -EOPNOTSUPP
+ * naming what is missing when no correct flow exists or the caller asked
+ * for the full one (HMLM_MIGRATE_NO_REDUCED). @fmt: the state format.
+ */
+int hmlm_mig_plan(struct mig *m, const struct hmlm_caps *sc,
+		  const struct hmlm_caps *dc, struct hmlm_state_fmt *fmt)
+{
+	int strict = m->p.flags & HMLM_MIGRATE_NO_REDUCED;
+
+	if (!(sc->flags & HMLM_CAP_HMLMS))
+		return refuse(m, HMLM_MISSING_HMLMS);
+	if (dc && !(dc->flags & HMLM_CAP_HMLMS))
+		return refuse(m, HMLM_MISSING_HMLMS | HMLM_MISSING_TARGET);
+	if (hmlm_state_fmt_common(sc, dc, fmt))
+		return refuse(m, HMLM_MISSING_STATE_FMT |
+			      (sc->num_state_versions || sc->num_state_uuids ?
+			       HMLM_MISSING_TARGET : 0));
+	if (!(fmt->flags & HMLM_STATE_VENDOR)) {
+		if (strict)
+			return refuse(m, HMLM_MISSING_VENDOR_STATE |
+				      (sc->num_state_uuids ?
+				       HMLM_MISSING_TARGET : 0));
+		m->r->flags |= HMLM_REPORT_NVME_STATE;
+	}
+	if (!sc->max_udmq || !(sc->flags & HMLM_CAP_TRACK_LBA)) {
+		if (strict)
+			return refuse(m, HMLM_MISSING_QUEUE);
+		m->no_queue = 1;
+		m->r->flags |= HMLM_REPORT_NO_QUEUE;
+	}
+	if (m->p.mem_ranges && m->p.nr_mem_ranges &&
+	    !(sc->flags & HMLM_CAP_TRACK_MEM)) {
+		if (strict)
+			return refuse(m, HMLM_MISSING_MEM_TRACK);
+		m->mem_all = 1;
+		m->r->flags |= HMLM_REPORT_MEM_ALL;
+	}
+	return 0;
+}
+
+/*
+ * Resume of a controller a Suspend was sent to. A Suspend whose wait was
+ * cut short (EINTR, ETIMEDOUT) is still in flight and the Resume fails
+ * with EBUSY until it completes (at most the NVMe admin timeout): it is
+ * tried again. "Controller Not Suspended" (the Suspend failed) is
+ * success: the controller runs.
+ */
+int hmlm_mig_resume(struct hmlm_session *s)
+{
+	uint64_t end = hmlm_now_ns() + RESUME_WAIT_MS * 1000000ULL;
+	int ret;
+
+	for (;;) {
+		ret = hmlm_resume(s);
+		if (ret != -EBUSY && ret != -EINTR)
+			break;
+		if (hmlm_now_ns() > end)
+			break;
+		usleep(1000);
+	}
+	if (ret == -EIO &&
+	    (hmlm_session_nvme_status(s) & NVME_STATUS_SCT_SC) ==
+	    NVME_STATUS_NOT_SUSP)
+		ret = 0;
+	return ret;
+}
+
+/*
+ * The source goes on: stop what was started, resume it if a Suspend was
+ * sent to it (that also takes back a KEEP: the source runs again).
+ */
+void hmlm_mig_cancel_source(struct mig *m)
 {
 	uint16_t keep = hmlm_session_nvme_status(m->src);
 
@@ -1185,10 +1329,30 @@ static void cancel_source(struct mig *m, int suspended)
 		hmlm_log_close(m->log);
 		m->log = NULL;
 	}
-	if (suspended && !hmlm_resume(m->src))
+	if (m->src_suspend_sent && !hmlm_mig_resume(m->src))
 		m->r->flags |= HMLM_REPORT_SOURCE_RESUMED;
 	mem_stop(m);
 	m->src->nvme_status = keep;
+}
+
+/*
+ * The hand-over's commit point: the source is told to stay suspended even
+ * when its session ends (KEEP), and that is confirmed before anything can
+ * make the target run. A daemon that dies before this returns leaves the
+ * source to be resumed by the kernel; one that dies after it leaves both
+ * controllers suspended (the target never resumes on its own: it was
+ * suspended with KEEP too), never both running.
+ */
+int hmlm_mig_keep_source(struct mig *m)
+{
+	int ret = hmlm_mig_deadline(m);
+
+	if (!ret)
+		ret = hmlm_mig_fail(m, HMLM_STEP_KEEP,
+				    hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0));
+	if (!ret)
+		m->committed = 1;
+	return ret;
 }
 
 /*
@@ -1214,20 +1378,21 @@ static int settle_round(struct mig *m)
 	return dirty ? copy_round(m, dirty) : 0;
 }
 
-HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
-			     struct hmlm_session *dst,
-			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
-			     const struct hmlm_migrate_params *params,
-			     struct hmlm_migrate_report *report)
+/* hmlm_migrate(), its arguments checked */
+static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
+			 const struct hmlm_ns_map *ns, unsigned int nr_ns,
+			 const struct hmlm_migrate_params *params,
+			 struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
 	struct hmlm_caps sc, dc;
 	struct hmlm_state_fmt fmt;
 	struct hmlm_state st = { 0 };
+	struct hmlm_session *failed = src;	/* whose status goes out */
 	struct final_copy fc;
 	struct mig m;
 	uint64_t t_start = 0, t_suspended = 0, t0;
-	int ret, r2, suspended = 0, syncing;
+	int ret, r2, syncing;
 	unsigned int i;
 
 	if (!report)
@@ -1235,7 +1400,7 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	memset(report, 0, sizeof(*report));
 	if (!src || !dst || src == dst)
 		return -EINVAL;
-	ret = check_map(ns, nr_ns);
+	ret = hmlm_mig_check_map(ns, nr_ns);
 	if (ret)
 		return ret;
 	memset(&m, 0, sizeof(m));
@@ -1243,38 +1408,48 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	m.src = src;
 	m.dst = dst;
 	m.r = report;
-	params_defaults(&m.p, params);
+	hmlm_mig_params_defaults(&m.p, params);
 
 	/* Agree on a state format before anything moves. */
-	ret = hmlm_session_caps(src, &sc);
+	ret = hmlm_caps_get(src, &sc);
+	if (!ret) {
+		failed = dst;
+		ret = hmlm_caps_get(dst, &dc);
+	}
 	if (!ret)
-		ret = hmlm_session_caps(dst, &dc);
+		failed = src;
+	ret = hmlm_mig_fail(&m, HMLM_STEP_IDENTIFY, ret);
 	if (!ret)
-		ret = hmlm_state_fmt_common(&sc, &dc, &fmt);
+		ret = hmlm_mig_plan(&m, &sc, &dc, &fmt);
 	if (!ret)
-		ret = mig_setup(&m, ns, nr_ns, 1);
+		ret = hmlm_mig_fail(&m, HMLM_STEP_SETUP,
+				    hmlm_mig_setup(&m, ns, nr_ns, 1));
 	if (!ret)
-		ret = run_live(&m);
+		ret = hmlm_mig_run_live(&m);
 	if (ret)
 		goto cancel;
 	/*
 	 * Set Controller State needs a suspended (or not yet enabled) target.
 	 * The target runs nothing: it is suspended while the VM still runs,
-	 * not in the downtime. Suspend is idempotent.
+	 * not in the downtime. Suspend is idempotent. KEEP: once it holds the
+	 * VM's state it must not run unless this call resumes it, not even
+	 * when the session ends.
 	 */
-	ret = hmlm_suspend(dst, 0, 0);
+	ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
 	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		cancel_source(&m, 0);
-		goto out;
+		failed = dst;
+		hmlm_mig_fail(&m, HMLM_STEP_TARGET_SUSPEND, ret);
+		goto cancel;
 	}
+	m.dst_suspended = 1;
 	/*
 	 * What the rounds wrote reaches the target's media while the source
 	 * still runs: the flush after the stop-and-copy has little left (the
 	 * settle round's writes and its own).
 	 */
 	for (i = 0; i < m.nr_ns && !ret; i++)
-		ret = hmlm_bdev_sync(&m.ns[i].dst);
+		ret = hmlm_mig_fail(&m, HMLM_STEP_FLUSH,
+				    hmlm_bdev_sync(&m.ns[i].dst));
 	if (!ret && (report->flags & HMLM_REPORT_CONVERGED))
 		ret = settle_round(&m);
 	if (ret)
@@ -1282,7 +1457,6 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 
 	t_start = hmlm_now_ns();
 	ret = stop_source(&m, &t_suspended);
-	suspended = t_suspended != 0;
 	if (!ret)
 		ret = finish_source(&m, &fc);
 	/*
@@ -1294,11 +1468,12 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		ret = mem_final(&m);
 	r2 = final_copy_done(&m, &fc, !ret);
 	if (!ret)
-		ret = r2;
+		ret = hmlm_mig_fail(&m, HMLM_STEP_COPY, r2);
 	syncing = ret ? 0 : sync_start(&m);
 	if (!ret) {
 		t0 = hmlm_now_ns();
 		ret = hmlm_state_get_caps(src, &sc, &fmt, STATE_SIZE_HINT, &st);
+		hmlm_mig_fail(&m, HMLM_STEP_STATE_GET, ret);
 		report->state_get_ns = hmlm_now_ns() - t0;
 		report->state_bytes = st.len;
 	}
@@ -1308,68 +1483,122 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		goto cancel;
 	}
 	m.cancel_ok = 0;
-	progress(&m, HMLM_PHASE_STATE);
+	/* no cancel from here; the deadline still holds until the commit */
+	ret = hmlm_mig_progress(&m, HMLM_PHASE_STATE);
+	if (ret) {
+		if (syncing)
+			sync_wait(&m, syncing);
+		goto cancel;
+	}
 	t0 = hmlm_now_ns();
+	m.dst_state_sent = 1;
 	ret = hmlm_state_set_caps(dst, &dc, &st);
+	hmlm_mig_fail(&m, HMLM_STEP_STATE_SET, ret);
 	r2 = sync_wait(&m, syncing);
-	if (!ret)
+	if (ret)
+		failed = dst;
+	else
 		ret = r2;
 	report->state_set_ns = hmlm_now_ns() - t0;
+	/* the commit point: the source stays stopped before the target runs */
+	if (!ret)
+		ret = hmlm_mig_keep_source(&m);
 	if (!ret && !(m.p.flags & HMLM_MIGRATE_NO_RESUME)) {
 		t0 = hmlm_now_ns();
 		ret = hmlm_resume(dst);
 		report->resume_ns = hmlm_now_ns() - t0;
+		if (ret)
+			failed = dst;
+		hmlm_mig_fail(&m, HMLM_STEP_RESUME, ret);
 	}
-	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		cancel_source(&m, suspended);
-		goto out;
-	}
+	if (ret)
+		goto cancel;
 	{
 		uint64_t t = hmlm_now_ns();
 
 		report->downtime_ns = t - t_start;
 		report->suspend_to_resume_ns = t - t_suspended;
 	}
-	budget_check(&m);
-	/* the target runs: the source must stay stopped, even after close */
-	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
-	progress(&m, HMLM_PHASE_RESUMED);
-	progress(&m, HMLM_PHASE_DONE);
+	hmlm_mig_budget_check(&m);
+	hmlm_mig_progress(&m, HMLM_PHASE_RESUMED);
+	hmlm_mig_progress(&m, HMLM_PHASE_DONE);
 	goto out;
 
 cancel:
-	report->nvme_status = hmlm_session_nvme_status(src);
-	cancel_source(&m, suspended);
+	if (ret == -EIO)
+		report->nvme_status = hmlm_session_nvme_status(failed);
+	hmlm_mig_cancel_source(&m);
+	/*
+	 * A target that was sent no state holds nothing of the VM: it runs
+	 * again. One that was (even a failed Set Controller State may have
+	 * left part of it) stays suspended for the caller to reset or to
+	 * migrate into again.
+	 */
+	if (m.dst_suspended && !m.dst_state_sent)
+		hmlm_mig_resume(dst);
 out:
 	hmlm_state_free(&st);
-	mig_free(&m);
+	hmlm_mig_free(&m);
 	return ret;
 }
 
-/* The stream header's identity of the source: subsystem NQN, serial. */
-static void sysfs_attr(int mmc_fd, const char *attr, char *out, size_t len)
-{
-	char path[128];
-	struct stat s;
-	ssize_t n;
-	int fd;
+/* ------------------------------------------------------------------ */
+/* The ABI of the orchestrators (include/hmlm.h, "Extensible structures"). */
 
-	out[0] = '\0';
-	if (fstat(mmc_fd, &s) || !S_ISCHR(s.st_mode))
-		return;
-	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/%s",
-		 major(s.st_rdev), minor(s.st_rdev), attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n < 0)
-		n = 0;
-	out[n] = '\0';
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
-		out[--n] = '\0';
+_Static_assert(offsetof(struct hmlm_migrate_params, stop_deadline_us) ==
+	       HMLM_MIGRATE_PARAMS_SIZE_VER0, "the 0.3 params layout");
+_Static_assert(offsetof(struct hmlm_migrate_report, err_missing) + 4 ==
+	       HMLM_MIGRATE_REPORT_SIZE_VER0, "the 0.4 report layout");
+
+/*
+ * @params read into @p by the rules for structures the library reads,
+ * the size of the caller's @report checked.
+ */
+static int mig_args(const struct hmlm_migrate_params *params,
+		    const struct hmlm_migrate_report *report,
+		    struct hmlm_migrate_params *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (report && report->size < HMLM_MIGRATE_REPORT_SIZE_VER0)
+		return -EINVAL;
+	if (params) {
+		ret = hmlm_struct_in(p, sizeof(*p), params, params->size,
+				     HMLM_MIGRATE_PARAMS_SIZE_VER0);
+		if (ret)
+			return ret;
+		if ((p->flags & ~HMLM_MIGRATE_FLAGS) ||
+		    p->max_rounds > HMLM_MIGRATE_MAX_ROUNDS)
+			return -EINVAL;
+	}
+	p->size = sizeof(*p);
+	return 0;
+}
+
+static void mig_report_out(struct hmlm_migrate_report *report,
+			   struct hmlm_migrate_report *r)
+{
+	r->size = sizeof(*r);
+	if (report)
+		hmlm_struct_out(report, report->size, r, sizeof(*r));
+}
+
+HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
+			     struct hmlm_session *dst,
+			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
+			     const struct hmlm_migrate_params *params,
+			     struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = migrate_local(src, dst, ns, nr_ns, &p, &r);
+	mig_report_out(report, &r);
+	return ret;
 }
 
 HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
@@ -1378,120 +1607,15 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 				 const struct hmlm_migrate_params *params,
 				 struct hmlm_migrate_report *report)
 {
-	struct hmlm_migrate_report dummy;
-	struct hmlm_stream_info info;
-	struct hmlm_stream_ns *sns = NULL;
-	struct hmlm_stream_state ss;
-	struct hmlm_state_fmt fmt;
-	struct hmlm_state st = { 0 };
-	struct hmlm_caps sc;
-	struct mig m;
-	uint64_t t_start = 0, t_suspended = 0;
-	unsigned int i;
-	int ret, suspended = 0;
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
 
-	if (!report)
-		report = &dummy;
-	memset(report, 0, sizeof(*report));
-	if (!src || out_fd < 0)
-		return -EINVAL;
-	ret = check_map(ns, nr_ns);
 	if (ret)
 		return ret;
-	memset(&m, 0, sizeof(m));
-	m.src = src;
-	m.r = report;
-	params_defaults(&m.p, params);
-
-	ret = hmlm_session_caps(src, &sc);
-	if (!ret)
-		ret = hmlm_state_fmt_common(&sc, NULL, &fmt);
-	if (!ret)
-		ret = mig_setup(&m, ns, nr_ns, 0);
-	if (ret)
-		goto cancel;
-	sns = calloc(nr_ns, sizeof(*sns));
-	if (!sns) {
-		ret = -ENOMEM;
-		goto cancel;
-	}
-	memset(&info, 0, sizeof(info));
-	info.cntlid = hmlm_session_cntlid(src);
-	info.caps = sc.flags;
-	sysfs_attr(src->mmc_fd, "subsysnqn", info.subnqn, sizeof(info.subnqn));
-	sysfs_attr(src->mmc_fd, "serial", info.serial, sizeof(info.serial));
-	for (i = 0; i < nr_ns; i++) {
-		sns[i].nsid = ns[i].src_nsid;
-		sns[i].lba_size = m.ns[i].src.lba_size;
-		sns[i].nlbas = m.ns[i].src.nlbas;
-	}
-	info.num_ns = nr_ns;
-	info.ns = sns;
-	ret = hmlm_stream_writer_open(out_fd, &info, 0, &m.w);
-	if (!ret)
-		ret = run_live(&m);
-	if (ret)
-		goto cancel;
-
-	t_start = hmlm_now_ns();
-	ret = run_suspended(&m, &t_suspended);
-	suspended = t_suspended != 0;
-	if (ret)
-		goto cancel;
-	ret = hmlm_state_get(src, &fmt, &st);
-	if (ret)
-		goto cancel;
-	report->state_bytes = st.len;
-	memset(&ss, 0, sizeof(ss));
-	if (st.flags & HMLM_STATE_NVME)
-		ss.flags |= HMLM_STREAM_STATE_NVME;
-	if (st.flags & HMLM_STATE_VENDOR)
-		ss.flags |= HMLM_STREAM_STATE_VENDOR;
-	ss.nvme_version = st.nvme_version;
-	memcpy(ss.uuid, st.uuid, 16);
-	ss.data = st.data;
-	ss.len = st.len;
-	ret = hmlm_stream_write_state(m.w, &ss);
-	if (!ret)
-		ret = hmlm_stream_writer_finish(m.w);
-	if (ret)
-		goto cancel;
-	/* the state is out: the source stays stopped, even after close */
-	m.cancel_ok = 0;
-	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
-	report->downtime_ns = hmlm_now_ns() - t_start;
-	report->suspend_to_resume_ns = hmlm_now_ns() - t_suspended;
-	budget_check(&m);
-	report->stream_bytes = hmlm_stream_writer_bytes(m.w);
-	progress(&m, HMLM_PHASE_STATE);
-	progress(&m, HMLM_PHASE_DONE);
-	goto out;
-
-cancel:
-	report->nvme_status = hmlm_session_nvme_status(src);
-	cancel_source(&m, suspended);
-out:
-	if (m.w) {
-		report->stream_bytes = hmlm_stream_writer_bytes(m.w);
-		hmlm_stream_writer_close(m.w);
-	}
-	free(sns);
-	hmlm_state_free(&st);
-	mig_free(&m);
+	ret = hmlm_mig_out(src, ns, nr_ns, out_fd, &p, &r);
+	mig_report_out(report, &r);
 	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-
-static const struct hmlm_ns_map *map_by_src(const struct hmlm_ns_map *ns,
-					    unsigned int nr, uint32_t nsid)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		if (ns[i].src_nsid == nsid)
-			return &ns[i];
-	return NULL;
 }
 
 HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
@@ -1500,228 +1624,127 @@ HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
 				const struct hmlm_migrate_params *params,
 				struct hmlm_migrate_report *report)
 {
-	struct hmlm_migrate_report dummy;
 	struct hmlm_migrate_params p;
-	struct hmlm_stream_reader *rd = NULL;
-	struct hmlm_stream_info info;
-	struct hmlm_stream_record rec;
-	struct hmlm_progress prog;
-	struct hmlm_state st = { 0 };
-	struct hmlm_bdev *bd = NULL;
-	size_t buf_len = 0;
-	void *buf = NULL;
-	unsigned int i;
-	int ret, have_state = 0, cancel_ok = 1;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
 
-	if (!report)
-		report = &dummy;
-	memset(report, 0, sizeof(*report));
-	if (!dst || in_fd < 0)
-		return -EINVAL;
-	ret = check_map(ns, nr_ns);
 	if (ret)
 		return ret;
-	params_defaults(&p, params);
-	memset(&prog, 0, sizeof(prog));
-
-	bd = calloc(nr_ns, sizeof(*bd));
-	if (!bd)
-		return -ENOMEM;
-	for (i = 0; i < nr_ns; i++)
-		bd[i].fd = -1;
-	ret = hmlm_stream_reader_open(in_fd, HMLM_STREAM_READER_STRICT_EOF,
-				      &info, &rd);
-	if (ret)
-		goto out;
-	/* Every namespace of the stream must be mapped, and fit. */
-	if (info.num_ns != nr_ns) {
-		ret = -ENOENT;
-		goto out;
-	}
-	for (i = 0; i < info.num_ns; i++) {
-		const struct hmlm_ns_map *mp = map_by_src(ns, nr_ns,
-							  info.ns[i].nsid);
-		struct hmlm_bdev *b;
-
-		if (!mp) {
-			ret = -ENOENT;
-			goto out;
-		}
-		b = &bd[mp - ns];
-		ret = hmlm_bdev_open(mp->dst_bdev, 1, b);
-		if (!ret)
-			ret = hmlm_bdev_check(b, dst->mmc_fd, mp->dst_nsid);
-		if (ret)
-			goto out;
-		if (b->lba_size != info.ns[i].lba_size) {
-			ret = -EINVAL;
-			goto out;
-		}
-		if (b->nlbas < info.ns[i].nlbas) {
-			ret = -ENOSPC;
-			goto out;
-		}
-	}
-
-	prog.phase = HMLM_PHASE_PRECOPY;
-	for (;;) {
-		const struct hmlm_ns_map *mp;
-		struct hmlm_bdev *b;
-
-		ret = hmlm_stream_read_record(rd, &rec);
-		if (ret <= 0)
-			break;
-		ret = 0;
-		switch (rec.type) {
-		case HMLM_STREAM_REC_DATA:
-		case HMLM_STREAM_REC_DIRTY:
-		case HMLM_STREAM_REC_DEALLOC:
-			mp = map_by_src(ns, nr_ns, rec.extent.nsid);
-			if (!mp) {
-				ret = -EPROTO;
-				break;
-			}
-			b = &bd[mp - ns];
-			if (rec.type == HMLM_STREAM_REC_DEALLOC) {
-				ret = hmlm_bdev_zero(b, rec.extent.slba,
-						     rec.extent.nlb);
-				break;
-			}
-			if (rec.extent.len != rec.extent.nlb * b->lba_size) {
-				ret = -EPROTO;
-				break;
-			}
-			if (rec.extent.len > buf_len) {
-				free(buf);
-				buf_len = rec.extent.len;
-				buf = hmlm_buf_alloc(buf_len);
-				if (!buf) {
-					ret = -ENOMEM;
-					break;
-				}
-			}
-			memcpy(buf, rec.extent.data, rec.extent.len);
-			ret = hmlm_bdev_write(b, rec.extent.slba,
-					      rec.extent.nlb, buf);
-			if (ret)
-				break;
-			report->bytes_copied += rec.extent.len;
-			if (rec.extent.round)
-				report->bytes_rewritten += rec.extent.len;
-			if (rec.extent.round <= HMLM_MIGRATE_MAX_ROUNDS)
-				report->round_bytes[rec.extent.round] +=
-					rec.extent.len;
-			if (prog.phase == HMLM_PHASE_STOPCOPY)
-				report->stopcopy_bytes += rec.extent.len;
-			if (!rec.extent.round)
-				report->allocated_bytes += rec.extent.len;
-			prog.bytes_done += rec.extent.len;
-			prog.bytes_total = prog.bytes_done;
-			break;
-		case HMLM_STREAM_REC_MEM: {
-			struct hmlm_mem_range *mr;
-			uint32_t k;
-
-			report->mem_ranges_reported += rec.mem.count;
-			if (!p.mem_dirty || !rec.mem.count)
-				break;
-			mr = calloc(rec.mem.count, sizeof(*mr));
-			if (!mr) {
-				ret = -ENOMEM;
-				break;
-			}
-			for (k = 0; k < rec.mem.count; k++) {
-				mr[k].addr = rec.mem.ranges[k].start;
-				mr[k].len = rec.mem.ranges[k].len;
-			}
-			if (p.mem_dirty(mr, rec.mem.count, p.mem_arg))
-				ret = -ECANCELED;
-			free(mr);
-			break;
-		}
-		case HMLM_STREAM_REC_STATE:
-			free(st.data);
-			st.data = malloc(rec.state.len ? rec.state.len : 1);
-			if (!st.data) {
-				ret = -ENOMEM;
-				break;
-			}
-			memcpy(st.data, rec.state.data, rec.state.len);
-			st.len = rec.state.len;
-			st.flags = 0;
-			if (rec.state.flags & HMLM_STREAM_STATE_NVME)
-				st.flags |= HMLM_STATE_NVME;
-			if (rec.state.flags & HMLM_STREAM_STATE_VENDOR)
-				st.flags |= HMLM_STATE_VENDOR;
-			st.nvme_version = rec.state.nvme_version;
-			memcpy(st.uuid, rec.state.uuid, 16);
-			have_state = 1;
-			break;
-		case HMLM_STREAM_REC_ROUND:
-			prog.round = rec.round.round;
-			prog.dirty_bytes = rec.round.dirty_bytes;
-			if (rec.round.flags & HMLM_STREAM_ROUND_FINAL) {
-				prog.phase = HMLM_PHASE_STOPCOPY;
-			} else {
-				prog.phase = HMLM_PHASE_ROUND;
-				report->rounds = rec.round.round;
-			}
-			break;
-		default:
-			break;
-		}
-		if (ret)
-			break;
-		if (p.progress && p.progress(&prog, p.progress_arg) &&
-		    cancel_ok) {
-			ret = -ECANCELED;
-			break;
-		}
-	}
-	if (ret)
-		goto out;
-	report->stream_bytes = hmlm_stream_reader_bytes(rd);
-	if (!have_state) {
-		ret = -EPROTO;
-		goto out;
-	}
-	report->state_bytes = st.len;
-	for (i = 0; i < nr_ns && !ret; i++)
-		ret = hmlm_bdev_sync(&bd[i]);
-	if (ret)
-		goto out;
-	prog.phase = HMLM_PHASE_STATE;
-	cancel_ok = 0;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-	{
-		uint64_t t0 = hmlm_now_ns();
-
-		ret = target_set_state(dst, &st);
-		if (!ret && !(p.flags & HMLM_MIGRATE_NO_RESUME))
-			ret = hmlm_resume(dst);
-		report->suspend_to_resume_ns = hmlm_now_ns() - t0;
-	}
-	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		goto out;
-	}
-	prog.phase = HMLM_PHASE_RESUMED;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-	prog.phase = HMLM_PHASE_DONE;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-out:
-	if (rd) {
-		report->stream_bytes = hmlm_stream_reader_bytes(rd);
-		hmlm_stream_reader_close(rd);
-	}
-	if (bd)
-		for (i = 0; i < nr_ns; i++)
-			hmlm_bdev_close(&bd[i]);
-	free(bd);
-	free(buf);
-	hmlm_state_free(&st);
+	ret = hmlm_mig_in(dst, ns, nr_ns, in_fd, &p, &r);
+	mig_report_out(report, &r);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors in words. */
+
+static const struct {
+	const char *what, *cmd;	/* the step; its NVMe command, if any */
+} steps[] = {
+	[HMLM_STEP_NONE] = { "migrating", NULL },
+	[HMLM_STEP_IDENTIFY] = { "reading the capabilities",
+				 "Identify (NVME_HMLM_GET_CAPS)" },
+	[HMLM_STEP_PLAN] = { "planning the migration", NULL },
+	[HMLM_STEP_SETUP] = { "opening the namespaces' block devices", NULL },
+	[HMLM_STEP_MEM_TRACK_START] = { "starting memory tracking",
+					"Track Send (SEL 1h, start)" },
+	[HMLM_STEP_LOG_START] = { "starting the migration queue",
+				  "Create CDQ / Track Send (SEL 0h)" },
+	[HMLM_STEP_ALLOC] = { "reading the allocated LBAs",
+			      "Get LBA Status (ATYPE 02h)" },
+	[HMLM_STEP_COPY] = { "copying namespace data", NULL },
+	[HMLM_STEP_LOG_READ] = { "reading the migration queue", NULL },
+	[HMLM_STEP_MEM_TRACK_RECV] = { "reading dirty memory ranges",
+				       "Track Receive" },
+	[HMLM_STEP_TARGET_SUSPEND] = { "suspending the target",
+				       "Migration Send (Suspend)" },
+	[HMLM_STEP_FLUSH] = { "flushing the target's namespaces", NULL },
+	[HMLM_STEP_SUSPEND] = { "suspending the source",
+				"Migration Send (Suspend)" },
+	[HMLM_STEP_DRAIN] = { "draining the migration queue after the Suspend",
+			      NULL },
+	[HMLM_STEP_STATE_GET] = { "reading the controller state",
+				  "Migration Receive (Get Controller State)" },
+	[HMLM_STEP_STATE_SET] = { "setting the controller state on the target",
+				  "Migration Send (Set Controller State)" },
+	[HMLM_STEP_KEEP] = { "keeping the source suspended",
+			     "Migration Send (Suspend)" },
+	[HMLM_STEP_RESUME] = { "resuming the target",
+			       "Migration Send (Resume)" },
+	[HMLM_STEP_STREAM] = { "writing or reading the migration stream",
+			       NULL },
+	[HMLM_STEP_CALLBACK] = { "in a callback", NULL },
+	[HMLM_STEP_DEADLINE] = { "stopping the source: stop_deadline_us passed",
+				 NULL },
+};
+
+static const struct {
+	uint32_t bit;
+	const char *what;
+} missing_caps[] = {
+	{ HMLM_MISSING_HMLMS, "is not a Migration Management Controller "
+			      "(OACS.HMLMS 0)" },
+	{ HMLM_MISSING_STATE_FMT, "lists no controller state format the other "
+				  "side lists (CNS 20h)" },
+	{ HMLM_MISSING_VENDOR_STATE, "lists no vendor specific state format in "
+				     "common (CNS 20h NUUID)" },
+	{ HMLM_MISSING_QUEUE, "has no user data migration queue "
+			      "(MCUDMQ 0 or TRATTR.TUDCS 0)" },
+	{ HMLM_MISSING_MEM_TRACK, "cannot track host memory "
+				  "(TRATTR.THMCS 0)" },
+};
+
+/* Generic (SCT 0h) and command specific (SCT 1h) statuses of the flow */
+static const char *nvme_status_name(uint16_t status)
+{
+	switch (status & 0x7ff) {
+	case 0x001: return "Invalid Command Opcode";
+	case 0x002: return "Invalid Field in Command";
+	case 0x006: return "Internal Error";
+	case 0x00c: return "Command Sequence Error";
+	case 0x11f: return "Invalid Controller Identifier";
+	case 0x137: return "Invalid Controller Data Queue";
+	case 0x138: return "Not Enough Resources";
+	case 0x139: return "Controller Suspended";
+	case 0x13a: return "Controller Not Suspended";
+	case 0x13b: return "Controller Data Queue Full";
+	}
+	return "status";
+}
+
+HMLM_EXPORT int hmlm_migrate_strerror(const struct hmlm_migrate_report *r,
+				      int err, char *buf, size_t len)
+{
+	uint32_t step = r ? r->err_step : HMLM_STEP_NONE;
+	const char *what, *cmd;
+	unsigned int i;
+
+	if (!buf || !len)
+		return -EINVAL;
+	if (step >= sizeof(steps) / sizeof(steps[0]))
+		step = HMLM_STEP_NONE;
+	what = steps[step].what;
+	cmd = steps[step].cmd;
+	if (step == HMLM_STEP_PLAN && r->err_missing) {
+		for (i = 0; i < sizeof(missing_caps) / sizeof(missing_caps[0]);
+		     i++)
+			if (r->err_missing & missing_caps[i].bit)
+				return snprintf(buf, len, "%s: the %s %s",
+						what,
+						r->err_missing &
+						HMLM_MISSING_TARGET ?
+						"target" : "source",
+						missing_caps[i].what);
+	}
+	if (err == -EIO && r && r->nvme_status && cmd)
+		return snprintf(buf, len,
+				"%s: %s failed with NVMe status %#x (%s%s)",
+				what, cmd, r->nvme_status,
+				nvme_status_name(r->nvme_status),
+				r->nvme_status & 0x4000 ? ", DNR" : "");
+	if (cmd)
+		return snprintf(buf, len, "%s: %s: %s", what, cmd,
+				strerror(err < 0 ? -err : err));
+	return snprintf(buf, len, "%s: %s", what,
+			strerror(err < 0 ? -err : err));
 }

@@ -59,7 +59,7 @@ static void print_uuid(const uint8_t *u)
 
 static int cmd_info(const char *dev)
 {
-	struct hmlm_caps c;
+	struct hmlm_caps c = { .size = sizeof(c) };
 	int ret, i;
 
 	ret = hmlm_get_caps(dev, &c);

@@ -735,7 +735,7 @@ static int parse_mig_opts(int argc, char **argv, struct mig_args *a)
 int cmd_migrate(int argc, char **argv, int dir)
 {
 	struct hmlm_session *src = NULL, *dst = NULL;
-	struct hmlm_migrate_report r;
+	struct hmlm_migrate_report r = { .size = sizeof(r) };
 	struct prog_state ps = { 0 };
 	struct mig_args a;
 	const char *what;
