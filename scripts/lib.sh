@@ -47,8 +47,9 @@ kernel_env() {
 	cat "$d/env"
 }
 
-# Sets the array qargs to the --qemu-arg options for the guest list LIST:
-# the lines of LIST's .qemu-args file (one QEMU argument a line), if any.
+# Sets the array qargs to the vm.sh options for the guest list LIST: the
+# lines of LIST's .qemu-args file (one QEMU argument a line) as --qemu-arg
+# options, then the lines of its .vm-args file (vm.sh options), if any.
 list_qemu_args() {
 	local a f="${1%.list}.qemu-args"
 
