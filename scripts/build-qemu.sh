@@ -53,6 +53,14 @@ done
 # and the option ROMs from Debian's seabios and qemu-system-data instead.
 sed -i 's/unpack_edk2_blobs = bzip2.found()/unpack_edk2_blobs = false/' "$work/src/meson.build"
 
+# Every patch set builds in a directory of its own, from the same source:
+# with ccache (host-deps.sh) another set recompiles only the files its
+# patches change. Paths under $work are hashed relative to it.
+if [ -d /usr/lib/ccache ]; then
+	export PATH="/usr/lib/ccache:$PATH" CCACHE_DIR="$HMLM_CACHE/ccache" \
+		CCACHE_BASEDIR="$work" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=2G
+fi
+
 log "configuring qemu (x86_64-softmmu)"
 mkdir -p "$work/build"
 (cd "$work/build" && ../src/configure --target-list=x86_64-softmmu \

@@ -11,6 +11,7 @@ PKGS=(
 	dpkg-dev ninja-build meson pkg-config python3-venv
 	libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev
 	valgrind seabios qemu-system-data
+	ccache
 )
 
 stamp="$HMLM_CACHE/host-deps.stamp"
