@@ -1156,6 +1156,8 @@ TEST_F(mig, abi_params_rules)
 	big.p.size = sizeof(big);
 	big.newer = 1;
 	EXPECT_EQ(-E2BIG, hmlm_migrate(self->src, self->dst, &self->map, 1, &big.p, &self->r));
+	self->p.size = 1U << 20;	/* not read: larger than a page */
+	EXPECT_EQ(-E2BIG, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	self->p.size = 0;
 	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	self->p.size = HMLM_MIGRATE_PARAMS_SIZE_VER0 - 8;
