@@ -44,9 +44,9 @@ uint32_t hmlm_version(void);
  *
  * Read by the library (struct hmlm_migrate_params): a size below the
  * first version's (*_SIZE_VER0) is -EINVAL; a smaller size than the
- * library's reads the missing fields as zero; a larger one is accepted when
- * every byte the library does not know is zero, else -E2BIG. Unknown flag
- * bits are -EINVAL.
+ * library's reads the missing fields as zero; a larger one (at most 4096)
+ * is accepted when every byte the library does not know is zero, else
+ * -E2BIG. Unknown flag bits are -EINVAL.
  *
  * Filled by the library (struct hmlm_migrate_report, struct hmlm_caps): a
  * size below *_SIZE_VER0 is -EINVAL; the library writes

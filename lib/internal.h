@@ -19,6 +19,7 @@ struct hmlm_session {
 };
 
 int hmlm_dev_open(void);
+#define HMLM_STRUCT_MAX	4096	/* the largest size a caller may pass */
 int hmlm_struct_in(void *dst, size_t ksize, const void *src, size_t usize,
 		   size_t minsize);
 void hmlm_struct_out(void *dst, uint32_t usize, const void *src,

@@ -91,7 +91,7 @@ HMLM_EXPORT uint32_t hmlm_version(void)
  * A structure the caller gave the library to read (copy_struct_from_user()
  * rules): @usize bytes at @src into @dst of @ksize bytes. Below @minsize:
  * -EINVAL; fields the caller's size lacks read as zero; a larger size must
- * have only zeroes past @ksize (-E2BIG).
+ * have only zeroes past @ksize, and be at most HMLM_STRUCT_MAX (-E2BIG).
  */
 int hmlm_struct_in(void *dst, size_t ksize, const void *src, size_t usize,
 		   size_t minsize)
@@ -101,6 +101,8 @@ int hmlm_struct_in(void *dst, size_t ksize, const void *src, size_t usize,
 
 	if (usize < minsize)
 		return -EINVAL;
+	if (usize > HMLM_STRUCT_MAX)	/* as perf_event_attr: a page */
+		return -E2BIG;
 	for (i = 0; usize > ksize && i < usize - ksize; i++)
 		if (tail[i])
 			return -E2BIG;

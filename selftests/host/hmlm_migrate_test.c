@@ -860,6 +860,116 @@ TEST_F(mig, handover_daemon_killed_or_failing_at_every_step)
 	munmap(k, sizeof(*k));
 }
 
+/* The stream at @path ends with a verified END record. */
+static int stream_complete(const char *path)
+{
+	struct hmlm_stream_reader *rd;
+	struct hmlm_stream_record rec;
+	struct hmlm_stream_info info;
+	int fd = open(path, O_RDONLY), ret;
+
+	if (fd < 0)
+		return 0;
+	ret = hmlm_stream_reader_open(fd, HMLM_STREAM_READER_STRICT_EOF, &info, &rd);
+	while (!ret && (ret = hmlm_stream_read_record(rd, &rec)) > 0)
+		ret = 0;
+	if (rd && !ret)
+		hmlm_stream_reader_close(rd);
+	close(fd);
+	return ret == 0;
+}
+
+/*
+ * hmlm_migrate_out() killed or failing at every ioctl: afterwards either
+ * the source runs or it stays suspended (KEEP) and the stream is complete
+ * for a target to resume from, never both. Only a death between the KEEP
+ * and the last byte of the END record leaves neither.
+ */
+/* One hmlm_migrate_out() into stream_path in a child, fault at ioctl @at. */
+static int killer_run_out(FIXTURE_DATA(mig) *self, struct killer *k,
+			  const struct fake *tmpl, unsigned int at,
+			  unsigned int fault)
+{
+	int status;
+	pid_t pid;
+
+	memcpy(&k->f, tmpl, sizeof(k->f));
+	k->armed = 0;
+	k->n = 0;
+	k->at = at;
+	k->fault = fault;
+	k->cmd_at = 0;
+	k->returned = 0;
+	k->ret = 0;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		struct hmlm_migrate_report r = { .size = sizeof(r) };
+		int out = open(self->stream_path, O_WRONLY | O_TRUNC);
+
+		mock_set_handler(killer_handler, k);
+		self->c.f = &k->f;
+		k->armed = 1;
+		k->ret = hmlm_migrate_out(self->src, &self->map, 1, out,
+					  &self->p, &r);
+		k->returned = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	fake_release(&k->f.src);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST_F(mig, handover_out_daemon_killed_or_failing_at_every_step)
+{
+	struct fake tmpl = self->f;
+	struct killer *k;
+	unsigned int total, at, fault, window = 0;
+	int fd = mk(self->stream_path, "/tmp/hmlm-stream-XXXXXX");
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, k);
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, killer_run_out(self, k, &tmpl, UINT32_MAX, KILL_BEFORE));
+	ASSERT_TRUE(k->returned);
+	ASSERT_EQ(0, k->ret);
+	ASSERT_TRUE(stream_complete(self->stream_path));
+	total = k->n;
+	for (at = 0; at < total; at++) {
+		for (fault = 0; fault < NR_FAULTS; fault++) {
+			int sig = killer_run_out(self, k, &tmpl, at, fault);
+			int src_runs = !k->f.src.suspended;
+			int complete = stream_complete(self->stream_path);
+			int ok;
+
+			if (k->returned)
+				ok = k->ret ? src_runs && !complete :
+					      !src_runs && k->f.src.keep && complete;
+			else if (!src_runs && !complete)
+				ok = k->f.src.keep && ++window <= 1;
+			else
+				ok = src_runs != complete;
+			if (!ok)
+				TH_LOG("%s ioctl %u of %u: sig %d returned %d (%d) src %s%s stream %s",
+				       fault_name[fault], at, total, sig,
+				       k->returned, k->ret,
+				       src_runs ? "runs" : "suspended",
+				       k->f.src.keep ? "+keep" : "",
+				       complete ? "complete" : "incomplete");
+			EXPECT_TRUE(ok);
+		}
+	}
+	/* the KEEP is the last ioctl: killed after it, the END is not out */
+	EXPECT_EQ(1u, window);
+	munmap(k, sizeof(*k));
+}
+
 static int fail_keep_handler(int fd, unsigned long cmd, void *arg, void *priv)
 {
 	struct fake *f = priv;
@@ -1046,6 +1156,8 @@ TEST_F(mig, abi_params_rules)
 	big.p.size = sizeof(big);
 	big.newer = 1;
 	EXPECT_EQ(-E2BIG, hmlm_migrate(self->src, self->dst, &self->map, 1, &big.p, &self->r));
+	self->p.size = 1U << 20;	/* not read: larger than a page */
+	EXPECT_EQ(-E2BIG, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	self->p.size = 0;
 	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	self->p.size = HMLM_MIGRATE_PARAMS_SIZE_VER0 - 8;
