@@ -30,6 +30,11 @@ HOSTMK_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 # -isystem: the harness itself is not -Wextra clean.
 HOSTMK_CPPFLAGS := -isystem $(KSRC)/tools/testing/selftests \
 	-I$(HOSTMK_TOP)/include -I$(HOSTMK_TOP)/lib
+# lib/crc32c.c with ISA-L, as libhmlm.so is built (lib/Makefile)
+HOSTMK_ISAL_CFLAGS := $(shell pkg-config --exists libisal 2>/dev/null && \
+	echo -DHMLM_HAVE_ISAL $$(pkg-config --cflags libisal))
+HOSTMK_ISAL_LIBS := $(shell pkg-config --libs libisal 2>/dev/null)
+HOSTMK_CFLAGS += $(HOSTMK_ISAL_CFLAGS)
 HOSTMK_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 HOSTMK_LIBSRCS := $(addprefix $(HOSTMK_TOP)/lib/,crc32c.c stream.c extents.c)
@@ -53,12 +58,12 @@ hmlm-host-check-ksrc:
 $(HMLM_HOST_PROGS): $(HOSTMK_DIR)/%: $(HOSTMK_DIR)/%.c $(HOSTMK_DEPS) \
 		| hmlm-host-check-ksrc
 	$(HOSTMK_CC) $(HOSTMK_CPPFLAGS) $(HOSTMK_CFLAGS) $(HOSTMK_SAN) \
-		-o $@ $< $(HOSTMK_LIBSRCS)
+		-o $@ $< $(HOSTMK_LIBSRCS) $(HOSTMK_ISAL_LIBS)
 
 $(HMLM_HOST_VG_PROGS): $(HOSTMK_DIR)/%.vg: $(HOSTMK_DIR)/%.c $(HOSTMK_DEPS) \
 		| hmlm-host-check-ksrc
 	$(HOSTMK_CC) $(HOSTMK_CPPFLAGS) $(HOSTMK_CFLAGS) \
-		-o $@ $< $(HOSTMK_LIBSRCS)
+		-o $@ $< $(HOSTMK_LIBSRCS) $(HOSTMK_ISAL_LIBS)
 
 hmlm-host-run: $(HMLM_HOST_PROGS)
 	@rc=0; for t in $^; do $$t || rc=1; done; exit $$rc

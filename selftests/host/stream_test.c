@@ -18,6 +18,7 @@
 
 #include "kselftest_harness.h"
 #include <hmlm.h>
+#include "internal.h"
 
 #define SUBNQN	"nqn.2019-08.org.qemu:nqn.2026-11.io.nvme-hmlm:src"
 #define SERIAL	"HMLMSRC0123456789ABC"	/* 20 characters: the full field */
@@ -396,6 +397,29 @@ TEST(crc32c_against_bitwise)
 			ASSERT_EQ(a, hmlm_crc32c(hmlm_crc32c(0, buf + off,
 					len / 3), buf + off + len / 3,
 					len - len / 3));
+		}
+}
+
+/* The library's portable fallback, and the implementation that runs here
+ * (ISA-L, SSE4.2), agree with the bit-at-a-time reference. */
+TEST(crc32c_every_implementation)
+{
+	static unsigned char buf[(1 << 16) + 64];
+	size_t off, len;
+
+	TH_LOG("hmlm_crc32c() runs %s", hmlm_crc32c_impl());
+	pattern(buf, sizeof(buf), 7);
+	EXPECT_EQ(0xe3069283u, hmlm_crc32c_portable(0, "123456789", 9));
+	for (off = 0; off < 64; off += 7)
+		for (len = 0; len <= (1 << 16); len = len * 2 + 13) {
+			uint32_t ref = crc32c_bitwise(0, buf + off, len);
+
+			ASSERT_EQ(ref, hmlm_crc32c_portable(0, buf + off, len));
+			ASSERT_EQ(ref, hmlm_crc32c(0, buf + off, len))
+				TH_LOG("off %zu len %zu", off, len);
+			ASSERT_EQ(ref, hmlm_crc32c(hmlm_crc32c_portable(0,
+					buf + off, len / 2), buf + off + len / 2,
+					len - len / 2));
 		}
 }
 
