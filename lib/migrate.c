@@ -4,8 +4,8 @@
  * dirty rounds until the convergence rule, Suspend, the last drain, the
  * stop-and-copy, the controller state, the target's Resume. One engine
  * serves hmlm_migrate() (data written to the target's block devices) and
- * hmlm_migrate_out() (data written to a migration stream);
- * hmlm_migrate_in() replays a stream on the target.
+ * hmlm_migrate_out() (data written to a migration stream, in
+ * migrate_stream.c, with hmlm_migrate_in() that replays a stream).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,40 +38,9 @@
 #define BATCH_IOS		128
 #define BATCH_BYTES		(4U << 20)
 
-struct mig_ns {
-	const struct hmlm_ns_map *map;
-	struct hmlm_bdev src;
-	struct hmlm_bdev dst;	/* hmlm_migrate() only */
-};
-
-struct mig {
-	struct hmlm_session *src, *dst;
-	struct hmlm_stream_writer *w;	/* hmlm_migrate_out() only */
-	struct mig_ns *ns;
-	unsigned int nr_ns;
-	struct hmlm_migrate_params p;
-	struct hmlm_migrate_report *r;
-	struct hmlm_extents *dirty;
-	struct hmlm_log *log;
-	struct hmlm_log *log_ended;	/* read to EOF, not yet closed */
-	struct hmlm_progress prog;
-	void *buf;
-	aio_context_t aio;	/* 0: not set up; batches need it */
-	int aio_failed;		/* io_setup() failed: one extent at a time */
-	void *batch_buf;	/* BATCH_BYTES */
-	int mem_tracking;
-	int need_full;		/* the queue overflowed: copy everything again */
-	int cancel_ok;		/* the progress callback may still cancel */
-	int stopped;		/* the source is suspended: time the callbacks */
-	unsigned int round;	/* the round being copied */
-	uint64_t *round_bytes;	/* where the current round counts */
-	/* the last copy: its bytes, extents (0: unknown) and time */
-	uint64_t rate_bytes, rate_extents, rate_ns;
-};
-
 /* ------------------------------------------------------------------ */
 
-static int progress(struct mig *m, enum hmlm_phase phase)
+int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase)
 {
 	int ret;
 
@@ -88,8 +57,8 @@ static int progress(struct mig *m, enum hmlm_phase phase)
 	return ret && m->cancel_ok ? -ECANCELED : 0;
 }
 
-static void params_defaults(struct hmlm_migrate_params *out,
-			    const struct hmlm_migrate_params *in)
+void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
+			      const struct hmlm_migrate_params *in)
 {
 	memset(out, 0, sizeof(*out));
 	if (in) {
@@ -117,7 +86,7 @@ static struct mig_ns *ns_by_src(struct mig *m, uint32_t nsid)
 	return NULL;
 }
 
-static int check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns)
+int hmlm_mig_check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns)
 {
 	unsigned int i, j;
 
@@ -135,7 +104,7 @@ static int check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns)
 	return 0;
 }
 
-static void mig_free(struct mig *m)
+void hmlm_mig_free(struct mig *m)
 {
 	unsigned int i;
 
@@ -158,8 +127,8 @@ static void mig_free(struct mig *m)
 }
 
 /* Opens the block devices and the dirty set. @local: the targets too. */
-static int mig_setup(struct mig *m, const struct hmlm_ns_map *map,
-		     unsigned int nr_ns, int local)
+int hmlm_mig_setup(struct mig *m, const struct hmlm_ns_map *map,
+		   unsigned int nr_ns, int local)
 {
 	unsigned int i;
 	int ret;
@@ -269,7 +238,7 @@ static int copy_range(struct mig *m, struct mig_ns *n, uint64_t slba,
 		m->prog.bytes_done += bytes;
 		if (m->prog.bytes_total < m->prog.bytes_done)
 			m->prog.bytes_total = m->prog.bytes_done;
-		ret = progress(m, m->prog.phase);
+		ret = hmlm_mig_progress(m, m->prog.phase);
 		if (!ret)
 			ret = poll_log(m);	/* keep the queue from filling */
 		if (ret)
@@ -354,7 +323,7 @@ static int full_pass(struct mig *m)
 	if (!m->r->allocated_bytes)
 		m->r->allocated_bytes = hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
 	m->prog.bytes_total += hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
-	ret = progress(m, m->prog.phase);
+	ret = hmlm_mig_progress(m, m->prog.phase);
 	t0 = hmlm_now_ns();
 	b0 = m->r->bytes_copied;
 	for (i = 0; i < m->nr_ns && !ret; i++) {
@@ -508,7 +477,7 @@ static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
 	if (ret)
 		return ret;
 	batch_account(m, pc, nr);
-	ret = progress(m, m->prog.phase);
+	ret = hmlm_mig_progress(m, m->prog.phase);
 	if (!ret)
 		ret = poll_log(m);
 	return ret;
@@ -885,7 +854,7 @@ static int copy_round(struct mig *m, uint64_t dirty)
 	m->prog.bytes_total += dirty;
 	ret = write_round(m, 0, dirty);
 	if (!ret)
-		ret = progress(m, HMLM_PHASE_ROUND);
+		ret = hmlm_mig_progress(m, HMLM_PHASE_ROUND);
 	return ret ? ret : copy_dirty(m);
 }
 
@@ -900,14 +869,14 @@ static int full_round(struct mig *m)
 	m->round_bytes = &m->r->round_bytes[m->round];
 	ret = write_round(m, 0, hmlm_extents_bytes(m->dirty, HMLM_NSID_ALL));
 	if (!ret)
-		ret = progress(m, HMLM_PHASE_ROUND);
+		ret = hmlm_mig_progress(m, HMLM_PHASE_ROUND);
 	if (!ret)
 		ret = dirty_clear(m);
 	return ret ? ret : full_pass(m);
 }
 
 /* Logging, tracking, pre-copy and the rounds: the source keeps running. */
-static int run_live(struct mig *m)
+int hmlm_mig_run_live(struct mig *m)
 {
 	uint64_t dirty, prev = UINT64_MAX;
 	unsigned int stalled = 0;
@@ -930,7 +899,7 @@ static int run_live(struct mig *m)
 
 	m->round = 0;
 	m->round_bytes = &m->r->round_bytes[0];
-	ret = progress(m, HMLM_PHASE_PRECOPY);
+	ret = hmlm_mig_progress(m, HMLM_PHASE_PRECOPY);
 	if (!ret)
 		ret = full_pass(m);
 	if (ret)
@@ -1001,7 +970,7 @@ static int stop_source(struct mig *m, uint64_t *t_suspended)
 	*t_suspended = hmlm_now_ns();
 	m->r->suspend_ns = *t_suspended - t0;
 	m->stopped = 1;
-	return progress(m, HMLM_PHASE_SUSPENDED);
+	return hmlm_mig_progress(m, HMLM_PHASE_SUSPENDED);
 }
 
 /*
@@ -1041,7 +1010,7 @@ static int finish_source(struct mig *m, struct final_copy *fc)
 	m->prog.bytes_total += dirty;
 	ret = write_round(m, HMLM_STREAM_ROUND_FINAL, dirty);
 	if (!ret)
-		ret = progress(m, HMLM_PHASE_STOPCOPY);
+		ret = hmlm_mig_progress(m, HMLM_PHASE_STOPCOPY);
 	if (!ret && ((markers & HMLM_LOG_SEEN_FULL) || m->need_full)) {
 		m->r->queue_full_events++;
 		ret = dirty_clear(m);
@@ -1076,7 +1045,7 @@ static int mem_final(struct mig *m)
 }
 
 /* Everything of the source's stop, one step after the other (the stream). */
-static int run_suspended(struct mig *m, uint64_t *t_suspended)
+int hmlm_mig_run_suspended(struct mig *m, uint64_t *t_suspended)
 {
 	int ret = stop_source(m, t_suspended);
 
@@ -1155,28 +1124,15 @@ static int sync_wait(struct mig *m, int nr)
 	return ret;
 }
 
-static void budget_check(struct mig *m)
+void hmlm_mig_budget_check(struct mig *m)
 {
 	if (m->p.downtime_budget_us &&
 	    m->r->downtime_ns > m->p.downtime_budget_us * 1000ULL)
 		m->r->flags |= HMLM_REPORT_BUDGET_EXCEEDED;
 }
 
-/*
- * Set the state on @dst. Set Controller State needs a suspended (or not
- * yet enabled) target; Suspend is idempotent, so the target is suspended
- * first (one admin round trip, as a failed probe would cost).
- */
-static int target_set_state(struct hmlm_session *dst,
-			    const struct hmlm_state *st)
-{
-	int ret = hmlm_suspend(dst, 0, 0);
-
-	return ret ? ret : hmlm_state_set(dst, st);
-}
-
 /* The source goes on: stop what was started, resume it if suspended. */
-static void cancel_source(struct mig *m, int suspended)
+void hmlm_mig_cancel_source(struct mig *m, int suspended)
 {
 	uint16_t keep = hmlm_session_nvme_status(m->src);
 
@@ -1235,7 +1191,7 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	memset(report, 0, sizeof(*report));
 	if (!src || !dst || src == dst)
 		return -EINVAL;
-	ret = check_map(ns, nr_ns);
+	ret = hmlm_mig_check_map(ns, nr_ns);
 	if (ret)
 		return ret;
 	memset(&m, 0, sizeof(m));
@@ -1243,7 +1199,7 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	m.src = src;
 	m.dst = dst;
 	m.r = report;
-	params_defaults(&m.p, params);
+	hmlm_mig_params_defaults(&m.p, params);
 
 	/* Agree on a state format before anything moves. */
 	ret = hmlm_session_caps(src, &sc);
@@ -1252,9 +1208,9 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	if (!ret)
 		ret = hmlm_state_fmt_common(&sc, &dc, &fmt);
 	if (!ret)
-		ret = mig_setup(&m, ns, nr_ns, 1);
+		ret = hmlm_mig_setup(&m, ns, nr_ns, 1);
 	if (!ret)
-		ret = run_live(&m);
+		ret = hmlm_mig_run_live(&m);
 	if (ret)
 		goto cancel;
 	/*
@@ -1265,7 +1221,7 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	ret = hmlm_suspend(dst, 0, 0);
 	if (ret) {
 		report->nvme_status = hmlm_session_nvme_status(dst);
-		cancel_source(&m, 0);
+		hmlm_mig_cancel_source(&m, 0);
 		goto out;
 	}
 	/*
@@ -1308,7 +1264,7 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		goto cancel;
 	}
 	m.cancel_ok = 0;
-	progress(&m, HMLM_PHASE_STATE);
+	hmlm_mig_progress(&m, HMLM_PHASE_STATE);
 	t0 = hmlm_now_ns();
 	ret = hmlm_state_set_caps(dst, &dc, &st);
 	r2 = sync_wait(&m, syncing);
@@ -1322,7 +1278,7 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	}
 	if (ret) {
 		report->nvme_status = hmlm_session_nvme_status(dst);
-		cancel_source(&m, suspended);
+		hmlm_mig_cancel_source(&m, suspended);
 		goto out;
 	}
 	{
@@ -1331,397 +1287,18 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		report->downtime_ns = t - t_start;
 		report->suspend_to_resume_ns = t - t_suspended;
 	}
-	budget_check(&m);
+	hmlm_mig_budget_check(&m);
 	/* the target runs: the source must stay stopped, even after close */
 	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
-	progress(&m, HMLM_PHASE_RESUMED);
-	progress(&m, HMLM_PHASE_DONE);
+	hmlm_mig_progress(&m, HMLM_PHASE_RESUMED);
+	hmlm_mig_progress(&m, HMLM_PHASE_DONE);
 	goto out;
 
 cancel:
 	report->nvme_status = hmlm_session_nvme_status(src);
-	cancel_source(&m, suspended);
+	hmlm_mig_cancel_source(&m, suspended);
 out:
 	hmlm_state_free(&st);
-	mig_free(&m);
-	return ret;
-}
-
-/* The stream header's identity of the source: subsystem NQN, serial. */
-static void sysfs_attr(int mmc_fd, const char *attr, char *out, size_t len)
-{
-	char path[128];
-	struct stat s;
-	ssize_t n;
-	int fd;
-
-	out[0] = '\0';
-	if (fstat(mmc_fd, &s) || !S_ISCHR(s.st_mode))
-		return;
-	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/%s",
-		 major(s.st_rdev), minor(s.st_rdev), attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n < 0)
-		n = 0;
-	out[n] = '\0';
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
-		out[--n] = '\0';
-}
-
-HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
-				 const struct hmlm_ns_map *ns,
-				 unsigned int nr_ns, int out_fd,
-				 const struct hmlm_migrate_params *params,
-				 struct hmlm_migrate_report *report)
-{
-	struct hmlm_migrate_report dummy;
-	struct hmlm_stream_info info;
-	struct hmlm_stream_ns *sns = NULL;
-	struct hmlm_stream_state ss;
-	struct hmlm_state_fmt fmt;
-	struct hmlm_state st = { 0 };
-	struct hmlm_caps sc;
-	struct mig m;
-	uint64_t t_start = 0, t_suspended = 0;
-	unsigned int i;
-	int ret, suspended = 0;
-
-	if (!report)
-		report = &dummy;
-	memset(report, 0, sizeof(*report));
-	if (!src || out_fd < 0)
-		return -EINVAL;
-	ret = check_map(ns, nr_ns);
-	if (ret)
-		return ret;
-	memset(&m, 0, sizeof(m));
-	m.src = src;
-	m.r = report;
-	params_defaults(&m.p, params);
-
-	ret = hmlm_session_caps(src, &sc);
-	if (!ret)
-		ret = hmlm_state_fmt_common(&sc, NULL, &fmt);
-	if (!ret)
-		ret = mig_setup(&m, ns, nr_ns, 0);
-	if (ret)
-		goto cancel;
-	sns = calloc(nr_ns, sizeof(*sns));
-	if (!sns) {
-		ret = -ENOMEM;
-		goto cancel;
-	}
-	memset(&info, 0, sizeof(info));
-	info.cntlid = hmlm_session_cntlid(src);
-	info.caps = sc.flags;
-	sysfs_attr(src->mmc_fd, "subsysnqn", info.subnqn, sizeof(info.subnqn));
-	sysfs_attr(src->mmc_fd, "serial", info.serial, sizeof(info.serial));
-	for (i = 0; i < nr_ns; i++) {
-		sns[i].nsid = ns[i].src_nsid;
-		sns[i].lba_size = m.ns[i].src.lba_size;
-		sns[i].nlbas = m.ns[i].src.nlbas;
-	}
-	info.num_ns = nr_ns;
-	info.ns = sns;
-	ret = hmlm_stream_writer_open(out_fd, &info, 0, &m.w);
-	if (!ret)
-		ret = run_live(&m);
-	if (ret)
-		goto cancel;
-
-	t_start = hmlm_now_ns();
-	ret = run_suspended(&m, &t_suspended);
-	suspended = t_suspended != 0;
-	if (ret)
-		goto cancel;
-	ret = hmlm_state_get(src, &fmt, &st);
-	if (ret)
-		goto cancel;
-	report->state_bytes = st.len;
-	memset(&ss, 0, sizeof(ss));
-	if (st.flags & HMLM_STATE_NVME)
-		ss.flags |= HMLM_STREAM_STATE_NVME;
-	if (st.flags & HMLM_STATE_VENDOR)
-		ss.flags |= HMLM_STREAM_STATE_VENDOR;
-	ss.nvme_version = st.nvme_version;
-	memcpy(ss.uuid, st.uuid, 16);
-	ss.data = st.data;
-	ss.len = st.len;
-	ret = hmlm_stream_write_state(m.w, &ss);
-	if (!ret)
-		ret = hmlm_stream_writer_finish(m.w);
-	if (ret)
-		goto cancel;
-	/* the state is out: the source stays stopped, even after close */
-	m.cancel_ok = 0;
-	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
-	report->downtime_ns = hmlm_now_ns() - t_start;
-	report->suspend_to_resume_ns = hmlm_now_ns() - t_suspended;
-	budget_check(&m);
-	report->stream_bytes = hmlm_stream_writer_bytes(m.w);
-	progress(&m, HMLM_PHASE_STATE);
-	progress(&m, HMLM_PHASE_DONE);
-	goto out;
-
-cancel:
-	report->nvme_status = hmlm_session_nvme_status(src);
-	cancel_source(&m, suspended);
-out:
-	if (m.w) {
-		report->stream_bytes = hmlm_stream_writer_bytes(m.w);
-		hmlm_stream_writer_close(m.w);
-	}
-	free(sns);
-	hmlm_state_free(&st);
-	mig_free(&m);
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-
-static const struct hmlm_ns_map *map_by_src(const struct hmlm_ns_map *ns,
-					    unsigned int nr, uint32_t nsid)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		if (ns[i].src_nsid == nsid)
-			return &ns[i];
-	return NULL;
-}
-
-HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
-				const struct hmlm_ns_map *ns,
-				unsigned int nr_ns, int in_fd,
-				const struct hmlm_migrate_params *params,
-				struct hmlm_migrate_report *report)
-{
-	struct hmlm_migrate_report dummy;
-	struct hmlm_migrate_params p;
-	struct hmlm_stream_reader *rd = NULL;
-	struct hmlm_stream_info info;
-	struct hmlm_stream_record rec;
-	struct hmlm_progress prog;
-	struct hmlm_state st = { 0 };
-	struct hmlm_bdev *bd = NULL;
-	size_t buf_len = 0;
-	void *buf = NULL;
-	unsigned int i;
-	int ret, have_state = 0, cancel_ok = 1;
-
-	if (!report)
-		report = &dummy;
-	memset(report, 0, sizeof(*report));
-	if (!dst || in_fd < 0)
-		return -EINVAL;
-	ret = check_map(ns, nr_ns);
-	if (ret)
-		return ret;
-	params_defaults(&p, params);
-	memset(&prog, 0, sizeof(prog));
-
-	bd = calloc(nr_ns, sizeof(*bd));
-	if (!bd)
-		return -ENOMEM;
-	for (i = 0; i < nr_ns; i++)
-		bd[i].fd = -1;
-	ret = hmlm_stream_reader_open(in_fd, HMLM_STREAM_READER_STRICT_EOF,
-				      &info, &rd);
-	if (ret)
-		goto out;
-	/* Every namespace of the stream must be mapped, and fit. */
-	if (info.num_ns != nr_ns) {
-		ret = -ENOENT;
-		goto out;
-	}
-	for (i = 0; i < info.num_ns; i++) {
-		const struct hmlm_ns_map *mp = map_by_src(ns, nr_ns,
-							  info.ns[i].nsid);
-		struct hmlm_bdev *b;
-
-		if (!mp) {
-			ret = -ENOENT;
-			goto out;
-		}
-		b = &bd[mp - ns];
-		ret = hmlm_bdev_open(mp->dst_bdev, 1, b);
-		if (!ret)
-			ret = hmlm_bdev_check(b, dst->mmc_fd, mp->dst_nsid);
-		if (ret)
-			goto out;
-		if (b->lba_size != info.ns[i].lba_size) {
-			ret = -EINVAL;
-			goto out;
-		}
-		if (b->nlbas < info.ns[i].nlbas) {
-			ret = -ENOSPC;
-			goto out;
-		}
-	}
-
-	prog.phase = HMLM_PHASE_PRECOPY;
-	for (;;) {
-		const struct hmlm_ns_map *mp;
-		struct hmlm_bdev *b;
-
-		ret = hmlm_stream_read_record(rd, &rec);
-		if (ret <= 0)
-			break;
-		ret = 0;
-		switch (rec.type) {
-		case HMLM_STREAM_REC_DATA:
-		case HMLM_STREAM_REC_DIRTY:
-		case HMLM_STREAM_REC_DEALLOC:
-			mp = map_by_src(ns, nr_ns, rec.extent.nsid);
-			if (!mp) {
-				ret = -EPROTO;
-				break;
-			}
-			b = &bd[mp - ns];
-			if (rec.type == HMLM_STREAM_REC_DEALLOC) {
-				ret = hmlm_bdev_zero(b, rec.extent.slba,
-						     rec.extent.nlb);
-				break;
-			}
-			if (rec.extent.len != rec.extent.nlb * b->lba_size) {
-				ret = -EPROTO;
-				break;
-			}
-			if (rec.extent.len > buf_len) {
-				free(buf);
-				buf_len = rec.extent.len;
-				buf = hmlm_buf_alloc(buf_len);
-				if (!buf) {
-					ret = -ENOMEM;
-					break;
-				}
-			}
-			memcpy(buf, rec.extent.data, rec.extent.len);
-			ret = hmlm_bdev_write(b, rec.extent.slba,
-					      rec.extent.nlb, buf);
-			if (ret)
-				break;
-			report->bytes_copied += rec.extent.len;
-			if (rec.extent.round)
-				report->bytes_rewritten += rec.extent.len;
-			if (rec.extent.round <= HMLM_MIGRATE_MAX_ROUNDS)
-				report->round_bytes[rec.extent.round] +=
-					rec.extent.len;
-			if (prog.phase == HMLM_PHASE_STOPCOPY)
-				report->stopcopy_bytes += rec.extent.len;
-			if (!rec.extent.round)
-				report->allocated_bytes += rec.extent.len;
-			prog.bytes_done += rec.extent.len;
-			prog.bytes_total = prog.bytes_done;
-			break;
-		case HMLM_STREAM_REC_MEM: {
-			struct hmlm_mem_range *mr;
-			uint32_t k;
-
-			report->mem_ranges_reported += rec.mem.count;
-			if (!p.mem_dirty || !rec.mem.count)
-				break;
-			mr = calloc(rec.mem.count, sizeof(*mr));
-			if (!mr) {
-				ret = -ENOMEM;
-				break;
-			}
-			for (k = 0; k < rec.mem.count; k++) {
-				mr[k].addr = rec.mem.ranges[k].start;
-				mr[k].len = rec.mem.ranges[k].len;
-			}
-			if (p.mem_dirty(mr, rec.mem.count, p.mem_arg))
-				ret = -ECANCELED;
-			free(mr);
-			break;
-		}
-		case HMLM_STREAM_REC_STATE:
-			free(st.data);
-			st.data = malloc(rec.state.len ? rec.state.len : 1);
-			if (!st.data) {
-				ret = -ENOMEM;
-				break;
-			}
-			memcpy(st.data, rec.state.data, rec.state.len);
-			st.len = rec.state.len;
-			st.flags = 0;
-			if (rec.state.flags & HMLM_STREAM_STATE_NVME)
-				st.flags |= HMLM_STATE_NVME;
-			if (rec.state.flags & HMLM_STREAM_STATE_VENDOR)
-				st.flags |= HMLM_STATE_VENDOR;
-			st.nvme_version = rec.state.nvme_version;
-			memcpy(st.uuid, rec.state.uuid, 16);
-			have_state = 1;
-			break;
-		case HMLM_STREAM_REC_ROUND:
-			prog.round = rec.round.round;
-			prog.dirty_bytes = rec.round.dirty_bytes;
-			if (rec.round.flags & HMLM_STREAM_ROUND_FINAL) {
-				prog.phase = HMLM_PHASE_STOPCOPY;
-			} else {
-				prog.phase = HMLM_PHASE_ROUND;
-				report->rounds = rec.round.round;
-			}
-			break;
-		default:
-			break;
-		}
-		if (ret)
-			break;
-		if (p.progress && p.progress(&prog, p.progress_arg) &&
-		    cancel_ok) {
-			ret = -ECANCELED;
-			break;
-		}
-	}
-	if (ret)
-		goto out;
-	report->stream_bytes = hmlm_stream_reader_bytes(rd);
-	if (!have_state) {
-		ret = -EPROTO;
-		goto out;
-	}
-	report->state_bytes = st.len;
-	for (i = 0; i < nr_ns && !ret; i++)
-		ret = hmlm_bdev_sync(&bd[i]);
-	if (ret)
-		goto out;
-	prog.phase = HMLM_PHASE_STATE;
-	cancel_ok = 0;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-	{
-		uint64_t t0 = hmlm_now_ns();
-
-		ret = target_set_state(dst, &st);
-		if (!ret && !(p.flags & HMLM_MIGRATE_NO_RESUME))
-			ret = hmlm_resume(dst);
-		report->suspend_to_resume_ns = hmlm_now_ns() - t0;
-	}
-	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		goto out;
-	}
-	prog.phase = HMLM_PHASE_RESUMED;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-	prog.phase = HMLM_PHASE_DONE;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-out:
-	if (rd) {
-		report->stream_bytes = hmlm_stream_reader_bytes(rd);
-		hmlm_stream_reader_close(rd);
-	}
-	if (bd)
-		for (i = 0; i < nr_ns; i++)
-			hmlm_bdev_close(&bd[i]);
-	free(bd);
-	free(buf);
-	hmlm_state_free(&st);
+	hmlm_mig_free(&m);
 	return ret;
 }

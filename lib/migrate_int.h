@@ -39,4 +39,50 @@ int hmlm_bdev_sync(const struct hmlm_bdev *b);
 int hmlm_bdev_check(const struct hmlm_bdev *b, int mmc_fd, uint32_t nsid);
 uint64_t hmlm_now_ns(void);
 
+/* The migration engine (migrate.c), shared with migrate_stream.c. */
+#include <linux/aio_abi.h>
+
+struct mig_ns {
+	const struct hmlm_ns_map *map;
+	struct hmlm_bdev src;
+	struct hmlm_bdev dst;	/* hmlm_migrate() only */
+};
+
+struct mig {
+	struct hmlm_session *src, *dst;
+	struct hmlm_stream_writer *w;	/* hmlm_migrate_out() only */
+	struct mig_ns *ns;
+	unsigned int nr_ns;
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report *r;
+	struct hmlm_extents *dirty;
+	struct hmlm_log *log;
+	struct hmlm_log *log_ended;	/* read to EOF, not yet closed */
+	struct hmlm_progress prog;
+	void *buf;
+	aio_context_t aio;	/* 0: not set up; batches need it */
+	int aio_failed;		/* io_setup() failed: one extent at a time */
+	void *batch_buf;	/* BATCH_BYTES */
+	int mem_tracking;
+	int need_full;		/* the queue overflowed: copy everything again */
+	int cancel_ok;		/* the progress callback may still cancel */
+	int stopped;		/* the source is suspended: time the callbacks */
+	unsigned int round;	/* the round being copied */
+	uint64_t *round_bytes;	/* where the current round counts */
+	/* the last copy: its bytes, extents (0: unknown) and time */
+	uint64_t rate_bytes, rate_extents, rate_ns;
+};
+
+int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase);
+void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
+			      const struct hmlm_migrate_params *in);
+int hmlm_mig_check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns);
+int hmlm_mig_setup(struct mig *m, const struct hmlm_ns_map *map,
+		   unsigned int nr_ns, int local);
+void hmlm_mig_free(struct mig *m);
+int hmlm_mig_run_live(struct mig *m);
+int hmlm_mig_run_suspended(struct mig *m, uint64_t *t_suspended);
+void hmlm_mig_cancel_source(struct mig *m, int suspended);
+void hmlm_mig_budget_check(struct mig *m);
+
 #endif
