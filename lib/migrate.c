@@ -301,6 +301,15 @@ static void rate_note(struct mig *m, uint64_t bytes, uint64_t extents,
 	m->rate_ns = ns;
 }
 
+static int write_round(struct mig *m, uint32_t flags, uint64_t dirty)
+{
+	struct hmlm_stream_round rr = {
+		.round = m->round, .flags = flags, .dirty_bytes = dirty,
+	};
+
+	return m->w ? hmlm_stream_write_round(m->w, &rr) : 0;
+}
+
 /*
  * A full pass: every allocated range copied, every gap between them
  * zeroed on the target. The pre-copy, and the recopy after a full queue.
@@ -323,7 +332,11 @@ static int full_pass(struct mig *m)
 	if (!m->r->allocated_bytes)
 		m->r->allocated_bytes = hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
 	m->prog.bytes_total += hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
-	ret = hmlm_mig_progress(m, m->prog.phase);
+	/* the pre-copy's size, for the target's progress (ROUND 0) */
+	if (!m->round)
+		ret = write_round(m, 0, hmlm_extents_bytes(alloc, HMLM_NSID_ALL));
+	if (!ret)
+		ret = hmlm_mig_progress(m, m->prog.phase);
 	t0 = hmlm_now_ns();
 	b0 = m->r->bytes_copied;
 	for (i = 0; i < m->nr_ns && !ret; i++) {
@@ -805,14 +818,6 @@ static void mem_stop(struct mig *m)
 
 /* ------------------------------------------------------------------ */
 
-static int write_round(struct mig *m, uint32_t flags, uint64_t dirty)
-{
-	struct hmlm_stream_round rr = {
-		.round = m->round, .flags = flags, .dirty_bytes = dirty,
-	};
-
-	return m->w ? hmlm_stream_write_round(m->w, &rr) : 0;
-}
 
 /*
  * The convergence rule. With @converge_bytes: fewer dirty bytes than
