@@ -309,6 +309,8 @@ HMLM_EXPORT int hmlm_extents_mark_all(struct hmlm_extents *set, uint32_t nsid)
 	if (!ns)
 		return -ENOENT;
 	set_whole(set, ns);
+	/* an empty namespace gains an extent: the others may coarsen */
+	enforce_bound(set);
 	return 0;
 }
 
