@@ -30,7 +30,7 @@ run() {
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
-if ! make -s -C "$HMLM_TOP/selftests" host; then
+if ! make -s -C "$HMLM_TOP" lib tools || ! make -s -C "$HMLM_TOP/selftests" host; then
 	echo "0 1 0" > "$result"
 	die "host unit tests do not build"
 fi
@@ -38,6 +38,9 @@ for t in "$HMLM_TOP"/selftests/host/*_test; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t"
 done
+
+# hmlmctl against the scripted device (LD_PRELOAD), JSON through python3
+run "hmlmctl_cli_test.sh" "$HMLM_TOP/selftests/host/hmlmctl_cli_test.sh"
 
 # Big-endian: scripts/host-deps.sh installs the cross compiler and qemu-user.
 if command -v s390x-linux-gnu-gcc > /dev/null && command -v qemu-s390x > /dev/null; then

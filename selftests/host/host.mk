@@ -45,6 +45,7 @@ HOSTMK_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
 
 HMLM_HOST_PROGS := $(addprefix $(HOSTMK_DIR)/,stream_test extents_test)
 HMLM_HOST_VG_PROGS := $(addsuffix .vg,$(HMLM_HOST_PROGS))
+HMLM_HOST_FAKE := $(HOSTMK_DIR)/hmlmctl_fake.so
 
 # The same tests for a big-endian host (s390x, run under qemu-s390x by
 # scripts/host-tests.sh): the wire format must not depend on the host's
@@ -55,7 +56,7 @@ HMLM_HOST_CROSS_PROGS := $(addsuffix .s390x,$(HMLM_HOST_PROGS))
 .PHONY: hmlm-host-tests hmlm-host-run hmlm-host-valgrind hmlm-host-clean \
 	hmlm-host-check-ksrc hmlm-host-cross
 
-hmlm-host-tests: $(HMLM_HOST_PROGS)
+hmlm-host-tests: $(HMLM_HOST_PROGS) $(HMLM_HOST_FAKE)
 
 hmlm-host-check-ksrc:
 	@test -f '$(HOSTMK_HARNESS)' || { echo "host.mk: KSRC='$(KSRC)' has no \
@@ -73,6 +74,14 @@ $(HMLM_HOST_VG_PROGS): $(HOSTMK_DIR)/%.vg: $(HOSTMK_DIR)/%.c $(HOSTMK_DEPS) \
 
 hmlm-host-cross: $(HMLM_HOST_CROSS_PROGS)
 
+# hmlmctl against the scripted device, for hmlmctl_cli_test.sh (LD_PRELOAD)
+$(HMLM_HOST_FAKE): $(HOSTMK_DIR)/hmlmctl_fake.c $(HOSTMK_DIR)/hmlm_mock.c \
+		$(HOSTMK_DIR)/fakedev.h $(HOSTMK_DIR)/hmlm_mock.h
+	$(HOSTMK_CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+		-I$(HOSTMK_TOP)/include -I$(HOSTMK_TOP)/include/uapi \
+		-fPIC -shared -o $@ $(HOSTMK_DIR)/hmlmctl_fake.c \
+		$(HOSTMK_DIR)/hmlm_mock.c -ldl
+
 $(HMLM_HOST_CROSS_PROGS): $(HOSTMK_DIR)/%.s390x: $(HOSTMK_DIR)/%.c \
 		$(HOSTMK_DEPS) | hmlm-host-check-ksrc
 	$(HOSTMK_CROSS_CC) $(HOSTMK_CPPFLAGS) \
@@ -88,7 +97,8 @@ hmlm-host-valgrind: $(HMLM_HOST_VG_PROGS)
 	done; exit $$rc
 
 hmlm-host-clean:
-	rm -f $(HMLM_HOST_PROGS) $(HMLM_HOST_VG_PROGS) $(HMLM_HOST_CROSS_PROGS)
+	rm -f $(HMLM_HOST_PROGS) $(HMLM_HOST_VG_PROGS) $(HMLM_HOST_CROSS_PROGS) \
+		$(HMLM_HOST_FAKE)
 
 ifeq ($(HOSTMK_STANDALONE),1)
 .PHONY: all run valgrind clean cross
