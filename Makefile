@@ -7,7 +7,7 @@ DESTDIR ?=
 HOST_RESULT ?= /dev/null
 
 .PHONY: all driver lib tools examples selftests check host-check demo bench vm-shell \
-	deps install clean
+	deps install clean fuzz
 
 all: driver lib tools examples
 
@@ -39,6 +39,13 @@ host-check:
 check:
 	@scripts/check.sh
 
+# libFuzzer harnesses (selftests/fuzz, clang): DURATION seconds each after
+# the seeds (make check runs the seeds only).
+DURATION ?= 60
+fuzz:
+	$(MAKE) -C selftests/fuzz
+	@selftests/fuzz/run.sh $(DURATION)
+
 demo:
 	@scripts/demo.sh
 
@@ -59,3 +66,4 @@ clean:
 	$(MAKE) -C lib/examples clean
 	$(MAKE) -C tools/hmlmctl clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C selftests/fuzz clean

@@ -269,6 +269,7 @@ HMLM_EXPORT int hmlm_extents_add(struct hmlm_extents *set, uint32_t nsid,
 		if (!reserve(ns)) {
 			/* never lose a dirty LBA: fall back to all of them */
 			set_whole(set, ns);
+			enforce_bound(set);
 			return 0;
 		}
 		memmove(&ns->v[i + 1], &ns->v[i], sizeof(*ns->v) * (ns->n - i));
