@@ -14,9 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
+#include <syslog.h>
+#include <nvme/tree.h>
 
 #include "hmlm.h"
 #include "hmlmctl.h"
@@ -277,48 +278,51 @@ int cmd_state(const struct cmd *cm, int argc, char **argv)
 }
 
 /*
- * The block device of namespace @nsid of the controller @mmc (/dev/nvmeN).
- * With native multipath the disk is named after the subsystem
- * (nvme<S>n<nsid>, the controller's path nvme<S>c<N>n<nsid>), so the name
- * is looked up in sysfs; without, it is nvme<N>n<nsid>.
+ * The block device of namespace @nsid of the controller @mmc (/dev/nvmeN),
+ * from libnvme's view of the sysfs topology: a namespace of the
+ * controller itself (nvme<N>n<I>), or with native multipath the
+ * subsystem's disk that one of the controller's paths leads to
+ * (nvme<S>n<I>, named after the subsystem, not the controller or the
+ * NSID). Falls back to <mmc>n<nsid>.
  */
 static char *ns_bdev(const char *mmc, unsigned int nsid)
 {
-	const char *base = strrchr(mmc, '/');
-	char dir[256], out[300];
-	unsigned int s, c, n;
-	struct dirent *de;
-	DIR *d;
+	const char *base = strrchr(mmc, '/'), *name = NULL;
+	nvme_subsystem_t sub;
+	nvme_root_t root;
+	nvme_host_t host;
+	nvme_ctrl_t ctrl;
+	nvme_path_t path;
+	nvme_ns_t ns;
+	char out[300];
 
 	base = base ? base + 1 : mmc;
 	snprintf(out, sizeof(out), "%sn%u", mmc, nsid);
-	snprintf(dir, sizeof(dir), "/sys/class/nvme/%s", base);
-	d = opendir(dir);
-	if (!d)
+	root = nvme_create_root(stderr, LOG_CRIT);
+	if (!root)
 		return strdup(out);
-	while ((de = readdir(d))) {
-		char path[600], v[16] = "";
-		FILE *f;
-
-		/* nvme<S>c<N>n<I> (multipath) or nvme<N>n<I>: I is no NSID */
-		if (strncmp(de->d_name, "nvme", 4) || !strchr(de->d_name + 4, 'n'))
+	if (nvme_scan_topology(root, NULL, NULL))
+		goto done;
+	nvme_for_each_host(root, host)
+	nvme_for_each_subsystem(host, sub)
+	nvme_subsystem_for_each_ctrl(sub, ctrl) {
+		if (strcmp(nvme_ctrl_get_name(ctrl), base))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/nsid", dir, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(v, sizeof(v), f))
-			v[0] = '\0';
-		fclose(f);
-		if (strtoul(v, NULL, 0) != nsid)
-			continue;
-		if (sscanf(de->d_name, "nvme%uc%un%u", &s, &c, &n) == 3)
-			snprintf(out, sizeof(out), "/dev/nvme%un%u", s, n);
-		else
-			snprintf(out, sizeof(out), "/dev/%s", de->d_name);
-		break;
+		nvme_ctrl_for_each_ns(ctrl, ns)
+			if ((unsigned int)nvme_ns_get_nsid(ns) == nsid)
+				name = nvme_ns_get_name(ns);
+		nvme_ctrl_for_each_path(ctrl, path) {
+			ns = nvme_path_get_ns(path);
+			if (!name && ns && (unsigned int)nvme_ns_get_nsid(ns) == nsid)
+				name = nvme_ns_get_name(ns);
+		}
+		if (name) {
+			snprintf(out, sizeof(out), "/dev/%s", name);
+			goto done;
+		}
 	}
-	closedir(d);
+done:
+	nvme_free_tree(root);
 	return strdup(out);
 }
 
