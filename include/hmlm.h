@@ -20,6 +20,40 @@ extern "C" {
 
 #define HMLM_DEV_PATH		"/dev/nvme-hmlm"
 
+/*
+ * The library's version: HMLM_VERSION is the header's, hmlm_version() the
+ * running library's (the same encoding), e.g. to check at run time that
+ * the library is at least as new as the header a program was built with.
+ */
+#define HMLM_VERSION_MAJOR	0
+#define HMLM_VERSION_MINOR	4
+#define HMLM_VERSION_PATCH	0
+#define HMLM_VERSION_CODE(major, minor, patch) \
+	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch))
+#define HMLM_VERSION	HMLM_VERSION_CODE(HMLM_VERSION_MAJOR, \
+					  HMLM_VERSION_MINOR, \
+					  HMLM_VERSION_PATCH)
+
+uint32_t hmlm_version(void);
+
+/*
+ * Extensible structures. Every structure the caller allocates for the
+ * library to read or fill begins with "uint32_t size", which the caller
+ * sets to sizeof() the structure as its header declares it. Fields are
+ * only ever appended.
+ *
+ * Read by the library (struct hmlm_migrate_params): a size below the
+ * first version's (*_SIZE_VER0) is -EINVAL; a smaller size than the
+ * library's reads the missing fields as zero; a larger one is accepted when
+ * every byte the library does not know is zero, else -E2BIG. Unknown flag
+ * bits are -EINVAL.
+ *
+ * Filled by the library (struct hmlm_migrate_report, struct hmlm_caps): a
+ * size below *_SIZE_VER0 is -EINVAL; the library writes
+ * min(size, its own size) bytes and sets size to that: fields past it
+ * were not written.
+ */
+
 /* hmlm_caps.flags */
 #define HMLM_CAP_HMLMS		(1U << 0)	/* the controller can be an MMC */
 #define HMLM_CAP_RALBAS		(1U << 1)	/* Get LBA Status ATYPE 02h */
@@ -33,8 +67,12 @@ extern "C" {
 
 /**
  * struct hmlm_caps - what a controller offers for live migration
+ *
+ * @size is sizeof(struct hmlm_caps), set by the caller (see "Extensible
+ * structures").
  */
 struct hmlm_caps {
+	uint32_t size;
 	uint32_t flags;		/* HMLM_CAP_* */
 	uint16_t cntlid;	/* the controller's own CNTLID */
 	uint16_t oacs;
@@ -55,6 +93,8 @@ struct hmlm_caps {
 	uint8_t num_state_uuids;
 	uint8_t state_uuids[HMLM_MAX_STATE_FORMATS][16];	/* CSUUIDI n: [n-1] */
 };
+
+#define HMLM_CAPS_SIZE_VER0	184	/* the 0.4 layout */
 
 /**
  * struct hmlm_secondary - one migratable (secondary) controller of an MMC
@@ -511,8 +551,12 @@ enum hmlm_phase {
 
 /**
  * struct hmlm_progress - what hmlm_migrate() tells its progress callback
+ *
+ * @size: How many bytes of it the library filled: fields past it are not
+ *	there (an older library).
  */
 struct hmlm_progress {
+	uint32_t size;
 	enum hmlm_phase phase;
 	unsigned int round;	/* 0: pre-copy; 1..: dirty rounds */
 	uint64_t bytes_done;	/* namespace bytes copied so far */
@@ -541,14 +585,16 @@ struct hmlm_ns_map {
 /* struct hmlm_migrate_params.flags */
 #define HMLM_MIGRATE_NO_ALLOC	(1U << 0)	/* pre-copy whole namespaces */
 #define HMLM_MIGRATE_NO_RESUME	(1U << 1)	/* leave the target suspended */
+#define HMLM_MIGRATE_FLAGS	(HMLM_MIGRATE_NO_ALLOC | HMLM_MIGRATE_NO_RESUME)
 
 #define HMLM_MIGRATE_MAX_ROUNDS	16
 
 /**
  * struct hmlm_migrate_params - how to migrate
- * @size: sizeof(struct hmlm_migrate_params).
- * @flags: HMLM_MIGRATE_*.
- * @max_rounds: Dirty rounds at most (0: 8; capped at 16).
+ * @size: sizeof(struct hmlm_migrate_params) (see "Extensible structures";
+ *	a NULL @params means all defaults).
+ * @flags: HMLM_MIGRATE_*; other bits: -EINVAL.
+ * @max_rounds: Dirty rounds at most (0: 8; more than 16: -EINVAL).
  * @converge_bytes: Stop the rounds when fewer dirty bytes remain (0: the
  *	downtime budget decides: rounds go on while the predicted
  *	stop-and-copy time exceeds half the budget, or 250 us without one).
@@ -562,6 +608,11 @@ struct hmlm_ns_map {
  * @mem_gran: Tracking granularity, 2^n * 4 KiB.
  * @mem_dirty: Receives the dirty memory ranges (may be NULL).
  * @mem_arg: Its argument.
+ * @stop_deadline_us: The longest the source may stay suspended (0: no
+ *	bound). From the Suspend to the hand-over's commit point; when it
+ *	passes first, the source is resumed and the call fails with
+ *	-ETIMEDOUT (HMLM_REPORT_DEADLINE). A wait that cannot be abandoned
+ *	(I/O in flight, one admin command) ends first.
  * @target_caps: hmlm_migrate_out(): the target's capabilities (its
  *	controller state formats), when the caller has them: the state
  *	format is chosen from what both accept, and a target that accepts
@@ -583,8 +634,12 @@ struct hmlm_migrate_params {
 	uint8_t mem_gran;
 	hmlm_mem_fn mem_dirty;
 	void *mem_arg;
+	uint64_t stop_deadline_us;
 	const struct hmlm_caps *target_caps;
 };
+
+/* The 0.3 layout, without stop_deadline_us and target_caps */
+#define HMLM_MIGRATE_PARAMS_SIZE_VER0	88
 
 /* struct hmlm_migrate_report.flags */
 #define HMLM_REPORT_BUDGET_EXCEEDED	(1U << 0)	/* stop-and-copy too long */
@@ -593,9 +648,12 @@ struct hmlm_migrate_params {
 #define HMLM_REPORT_MAX_ROUNDS		(1U << 3)	/* max_rounds reached */
 #define HMLM_REPORT_NO_ALLOC		(1U << 4)	/* allocated LBAs unknown */
 #define HMLM_REPORT_SOURCE_RESUMED	(1U << 5)	/* cancel path taken */
+#define HMLM_REPORT_DEADLINE		(1U << 6)	/* stop_deadline_us passed */
 
 /**
  * struct hmlm_migrate_report - what a migration did
+ * @size: sizeof(struct hmlm_migrate_report), set by the caller; the library
+ *	sets it to how many bytes it filled (see "Extensible structures").
  * @flags: HMLM_REPORT_*.
  * @rounds: Dirty rounds run (the stop-and-copy is not counted).
  * @round_bytes: Bytes copied in round n + 1 (round 0 is the pre-copy).
@@ -633,6 +691,7 @@ struct hmlm_migrate_params {
  * @resume_ns: Resume of the target.
  */
 struct hmlm_migrate_report {
+	uint32_t size;
 	uint32_t flags;
 	unsigned int rounds;
 	uint64_t round_bytes[HMLM_MIGRATE_MAX_ROUNDS + 1];
@@ -645,6 +704,8 @@ struct hmlm_migrate_report {
 	uint64_t suspend_ns, callback_ns, log_drain_ns, mem_drain_ns;
 	uint64_t state_get_ns, state_set_ns, resume_ns;
 };
+
+#define HMLM_MIGRATE_REPORT_SIZE_VER0	320	/* the 0.4 layout */
 
 int hmlm_migrate(struct hmlm_session *src, struct hmlm_session *dst,
 		 const struct hmlm_ns_map *ns, unsigned int nr_ns,

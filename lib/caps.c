@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ void hmlm_caps_from_kernel(struct hmlm_caps *caps,
 	unsigned int i;
 
 	memset(caps, 0, sizeof(*caps));
+	caps->size = sizeof(*caps);
 	if (k->out_caps & NVME_HMLM_CAPS_HMLMS)
 		caps->flags |= HMLM_CAP_HMLMS;
 	if (k->out_caps & NVME_HMLM_CAPS_RALBAS)
@@ -84,26 +86,35 @@ static int get_caps(const char *nvme_dev, struct nvme_hmlm_get_caps *k,
 	return ret;
 }
 
+/* the 0.4 layout ends with state_uuids (and the padding to 4 bytes) */
+#define CAPS_VER0_END	(offsetof(struct hmlm_caps, state_uuids) + \
+			 sizeof(((struct hmlm_caps *)0)->state_uuids))
+#define CAPS_ALIGN	_Alignof(struct hmlm_caps)
+_Static_assert(HMLM_CAPS_SIZE_VER0 ==
+	       (CAPS_VER0_END + CAPS_ALIGN - 1) / CAPS_ALIGN * CAPS_ALIGN,
+	       "the 0.4 caps layout");
+
 HMLM_EXPORT int hmlm_get_caps(const char *nvme_dev, struct hmlm_caps *caps)
 {
 	struct nvme_hmlm_get_caps k;
+	struct hmlm_caps c;
 	uint16_t status = 0;
 	int ret;
 
-	if (!caps)
+	if (!caps || caps->size < HMLM_CAPS_SIZE_VER0)
 		return -EINVAL;
 	ret = get_caps(nvme_dev, &k, NULL, 0, &status);
 	if (ret == -EMSGSIZE)	/* the count is known; entries not wanted */
 		ret = 0;
-	if (ret == -EIO) {
-		memset(caps, 0, sizeof(*caps));
-		caps->nvme_status = status;
+	if (ret && ret != -EIO)
 		return ret;
-	}
+	memset(&c, 0, sizeof(c));
 	if (ret)
-		return ret;
-	hmlm_caps_from_kernel(caps, &k);
-	return 0;
+		c.nvme_status = status;
+	else
+		hmlm_caps_from_kernel(&c, &k);
+	hmlm_struct_out(caps, caps->size, &c, sizeof(c));
+	return ret;
 }
 
 /* hmlm_list_secondary(): EMSGSIZE answers followed, entries at most */

@@ -15,11 +15,23 @@
 HMLM_EXPORT int hmlm_session_caps(struct hmlm_session *session,
 				  struct hmlm_caps *caps)
 {
+	struct hmlm_caps c;
+	int ret;
+
+	if (!session || !caps || caps->size < HMLM_CAPS_SIZE_VER0)
+		return -EINVAL;
+	ret = hmlm_caps_get(session, &c);
+	if (!ret || ret == -EIO)
+		hmlm_struct_out(caps, caps->size, &c, sizeof(c));
+	return ret;
+}
+
+/* hmlm_session_caps() into the library's own struct hmlm_caps. */
+int hmlm_caps_get(struct hmlm_session *session, struct hmlm_caps *caps)
+{
 	struct nvme_hmlm_get_caps k;
 	int ret;
 
-	if (!session || !caps)
-		return -EINVAL;
 	memset(&k, 0, sizeof(k));
 	k.size = sizeof(k);
 	k.nvme_fd = session->mmc_fd;
@@ -29,6 +41,7 @@ HMLM_EXPORT int hmlm_session_caps(struct hmlm_session *session,
 		ret = 0;
 	if (ret == -EIO) {
 		memset(caps, 0, sizeof(*caps));
+		caps->size = sizeof(*caps);
 		caps->nvme_status = session->nvme_status;
 		return ret;
 	}
@@ -158,7 +171,7 @@ HMLM_EXPORT int hmlm_state_get(struct hmlm_session *session,
 	if (!session || !state)
 		return -EINVAL;
 	memset(state, 0, sizeof(*state));
-	ret = hmlm_session_caps(session, &caps);
+	ret = hmlm_caps_get(session, &caps);
 	if (ret)
 		return ret;
 	return hmlm_state_get_caps(session, &caps, fmt, 0, state);
@@ -322,7 +335,7 @@ HMLM_EXPORT int hmlm_state_set(struct hmlm_session *session,
 	    state->len < NVME_HMLM_STATE_HDR_LEN ||
 	    state->len > NVME_HMLM_STATE_MAX_LEN)
 		return -EINVAL;
-	ret = hmlm_session_caps(session, &caps);
+	ret = hmlm_caps_get(session, &caps);
 	if (ret)
 		return ret;
 	return hmlm_state_set_caps(session, &caps, state);

@@ -19,6 +19,11 @@ struct hmlm_session {
 };
 
 int hmlm_dev_open(void);
+int hmlm_struct_in(void *dst, size_t ksize, const void *src, size_t usize,
+		   size_t minsize);
+void hmlm_struct_out(void *dst, uint32_t usize, const void *src,
+		     size_t ksize);
+int hmlm_caps_get(struct hmlm_session *session, struct hmlm_caps *caps);
 int hmlm_ioctl(int fd, unsigned long cmd, void *arg, uint16_t *nvme_status);
 int hmlm_open_nvme(const char *nvme_dev);
 struct nvme_hmlm_get_caps;

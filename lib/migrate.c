@@ -8,10 +8,12 @@
  * migrate_stream.c, with hmlm_migrate_in() that replays a stream).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,6 +32,13 @@
 #define DIRTY_MAX_EXTENTS	65536
 #define ALLOC_MAX_EXTENTS	(1U << 18)
 #define DRAIN_TIMEOUT_MS	30000
+/* a wait is cut in slices this long: the callback may cancel in between */
+#define WAIT_SLICE_MS		100
+/* how long a cancel waits for a Suspend in flight to end (admin timeout) */
+#define RESUME_WAIT_MS		60000
+/* SCT 1h SC 3Ah: Controller Not Suspended; the status without DNR, More */
+#define NVME_STATUS_NOT_SUSP	0x13a
+#define NVME_STATUS_SCT_SC	0x7ff
 #define MEM_BATCH		1024
 #define MEM_MAX_RECVS		100000
 /* Get Controller State straight into a buffer this large (bytes) */
@@ -40,21 +49,40 @@
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * -ETIMEDOUT once the stop-phase deadline passed (until the hand-over's
+ * commit point: after it the source cannot resume).
+ */
+int hmlm_mig_deadline(struct mig *m)
+{
+	if (!m->deadline_ns || m->committed || hmlm_now_ns() <= m->deadline_ns)
+		return 0;
+	m->r->flags |= HMLM_REPORT_DEADLINE;
+	return -ETIMEDOUT;
+}
+
+/*
+ * The progress callback, at every phase, after every copied chunk and
+ * every WAIT_SLICE_MS of a wait: -ECANCELED when it asks to (until the
+ * state is read), -ETIMEDOUT when the stop-phase deadline passed.
+ */
 int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase)
 {
+	uint64_t t0;
 	int ret;
 
-	uint64_t t0;
-
+	m->prog.size = sizeof(m->prog);
 	m->prog.phase = phase;
 	m->prog.round = m->round;
-	if (!m->p.progress)
-		return 0;
-	t0 = m->stopped ? hmlm_now_ns() : 0;
-	ret = m->p.progress(&m->prog, m->p.progress_arg);
-	if (m->stopped)
-		m->r->callback_ns += hmlm_now_ns() - t0;
-	return ret && m->cancel_ok ? -ECANCELED : 0;
+	if (m->p.progress) {
+		t0 = m->stopped ? hmlm_now_ns() : 0;
+		ret = m->p.progress(&m->prog, m->p.progress_arg);
+		if (m->stopped)
+			m->r->callback_ns += hmlm_now_ns() - t0;
+		if (ret && m->cancel_ok)
+			return -ECANCELED;
+	}
+	return hmlm_mig_deadline(m);
 }
 
 void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
@@ -394,34 +422,55 @@ static unsigned int aio_submit_all(struct mig *m, struct iocb *cbs,
 }
 
 /*
+ * Reaps @nr (at most BATCH_IOS) completions into @ev, WAIT_SLICE_MS at a
+ * time with the progress callback in between. I/O in flight cannot be
+ * abandoned: a cancel or the deadline lands in *@err (if still 0) and the
+ * wait goes on. How many were reaped, or a negative errno.
+ */
+static long aio_reap(struct mig *m, long nr, struct io_event *ev, int *err)
+{
+	long done = 0;
+
+	while (done < nr) {
+		struct timespec ts = { 0, WAIT_SLICE_MS * 1000000L };
+		long n = syscall(SYS_io_getevents, m->aio, 1, nr - done,
+				 ev + done, &ts);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;	/* the context is torn down at free */
+		if (!n && !*err)
+			*err = hmlm_mig_progress(m, m->prog.phase);
+		done += n;
+	}
+	return done;
+}
+
+/*
  * Waits for @sub submitted iocbs; @ret is the submission's result. 0 when
  * each moved its bytes.
  */
 static int aio_wait_all(struct mig *m, unsigned int sub, int ret)
 {
 	struct io_event ev[BATCH_IOS];
-	unsigned int i, done = 0;
+	unsigned int i;
+	int err = 0;
+	long n;
 
-	while (done < sub) {
-		long n = syscall(SYS_io_getevents, m->aio, 1, sub - done, ev,
-				 NULL);
+	n = aio_reap(m, sub, ev, &err);
+	if (n < 0)
+		return n;
+	for (i = 0; i < (unsigned int)n; i++) {
+		const struct iocb *cb = (const struct iocb *)
+					(uintptr_t)ev[i].obj;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;	/* the context is torn down at free */
-		for (i = 0; i < (unsigned int)n; i++) {
-			const struct iocb *cb = (const struct iocb *)
-						(uintptr_t)ev[i].obj;
-
-			if (!ret && ev[i].res < 0)
-				ret = (int)ev[i].res;
-			else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
-				ret = -EIO;
-		}
-		done += (unsigned int)n;
+		if (!ret && ev[i].res < 0)
+			ret = (int)ev[i].res;
+		else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
+			ret = -EIO;
 	}
-	return ret;
+	return ret ? ret : err;
 }
 
 /* Submits @nr iocbs and waits for all; 0 when each moved its bytes. */
@@ -790,6 +839,9 @@ static int mem_drain(struct mig *m, int final)
 	if (!r)
 		return -ENOMEM;
 	for (i = 0; i < MEM_MAX_RECVS; i++) {
+		ret = hmlm_mig_deadline(m);
+		if (ret)
+			break;
 		n = hmlm_mem_track_recv(m->src, r, MEM_BATCH, &attrs);
 		if (n < 0) {
 			ret = n;
@@ -965,11 +1017,21 @@ int hmlm_mig_run_live(struct mig *m)
  */
 static int stop_source(struct mig *m, uint64_t *t_suspended)
 {
+	unsigned int tmo = 0;
 	uint64_t t0;
 	int ret;
 
 	t0 = hmlm_now_ns();
-	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, 0);
+	if (m->p.stop_deadline_us) {
+		m->deadline_ns = t0 + m->p.stop_deadline_us * 1000;
+		/* the Suspend's own wait within it (0 is the admin timeout) */
+		tmo = (unsigned int)((m->p.stop_deadline_us + 999) / 1000);
+		if (!tmo || m->p.stop_deadline_us > UINT32_MAX * 1000ULL)
+			tmo = UINT32_MAX;
+	}
+	/* whatever it returns (EINTR: still in flight), cancel resumes */
+	m->src_suspend_sent = 1;
+	ret = hmlm_suspend(m->src, HMLM_SUSPEND_DUDMQ, tmo);
 	if (ret)
 		return ret;
 	*t_suspended = hmlm_now_ns();
@@ -985,20 +1047,32 @@ static int stop_source(struct mig *m, uint64_t *t_suspended)
  */
 static int finish_source(struct mig *m, struct final_copy *fc)
 {
-	uint64_t t0, dirty;
+	uint64_t t0, dirty, tick, now;
 	unsigned int markers;
 	int ret;
 
-	/* the device posts "suspended" and deletes the queue: read to EOF */
+	/*
+	 * The device posts "suspended" and deletes the queue: read to EOF,
+	 * within DRAIN_TIMEOUT_MS and the deadline, the callback asked every
+	 * WAIT_SLICE_MS.
+	 */
 	t0 = hmlm_now_ns();
+	tick = t0 + WAIT_SLICE_MS * 1000000ULL;
 	for (;;) {
-		ret = hmlm_log_collect(m->log, m->dirty, DRAIN_TIMEOUT_MS);
+		ret = hmlm_log_collect(m->log, m->dirty, WAIT_SLICE_MS);
 		if (ret < 0)
 			return ret;
 		markers = hmlm_log_markers(m->log);
 		if (markers & HMLM_LOG_SEEN_EOF)
 			break;
-		if (!ret)
+		now = hmlm_now_ns();
+		if (now < tick)
+			continue;
+		tick = now + WAIT_SLICE_MS * 1000000ULL;
+		ret = hmlm_mig_progress(m, HMLM_PHASE_SUSPENDED);
+		if (ret)
+			return ret;
+		if (now - t0 > DRAIN_TIMEOUT_MS * 1000000ULL)
 			return -ETIMEDOUT;
 	}
 	m->r->log_records += hmlm_log_records(m->log);
@@ -1084,18 +1158,9 @@ static int sync_start(struct mig *m)
 	/* none or part went: wait for those, then flush synchronously */
 	if (n > 0) {
 		struct io_event ev[BATCH_IOS];
-		long done = 0;
+		int err = 0;
 
-		while (done < n) {
-			long k = syscall(SYS_io_getevents, m->aio, 1, n - done,
-					 ev, NULL);
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				break;
-			done += k;
-		}
+		aio_reap(m, n, ev, &err);
 	}
 	return 0;
 }
@@ -1104,29 +1169,23 @@ static int sync_wait(struct mig *m, int nr)
 {
 	struct io_event ev[BATCH_IOS];
 	unsigned int i;
-	int done = 0, ret = 0;
+	int ret = 0, err = 0;
+	long k;
 
 	if (!nr) {
 		for (i = 0; i < m->nr_ns && !ret; i++)
 			ret = hmlm_bdev_sync(&m->ns[i].dst);
 		return ret;
 	}
-	while (done < nr) {
-		long k = syscall(SYS_io_getevents, m->aio, 1, nr - done, ev,
-				 NULL);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		for (i = 0; i < (unsigned int)k; i++)
-			if (!ret && ev[i].res < 0)
-				ret = (int)ev[i].res;
-		done += (int)k;
-	}
+	k = aio_reap(m, nr, ev, &err);
+	if (k < 0)
+		return k;
+	for (i = 0; i < (unsigned int)k; i++)
+		if (!ret && ev[i].res < 0)
+			ret = (int)ev[i].res;
 	if (ret == -EINVAL)	/* no asynchronous fsync here */
-		return sync_wait(m, 0);
-	return ret;
+		ret = sync_wait(m, 0);
+	return ret ? ret : err;
 }
 
 void hmlm_mig_budget_check(struct mig *m)
@@ -1136,8 +1195,38 @@ void hmlm_mig_budget_check(struct mig *m)
 		m->r->flags |= HMLM_REPORT_BUDGET_EXCEEDED;
 }
 
-/* The source goes on: stop what was started, resume it if suspended. */
-void hmlm_mig_cancel_source(struct mig *m, int suspended)
+/*
+ * Resume of a controller a Suspend was sent to. A Suspend whose wait was
+ * cut short (EINTR, ETIMEDOUT) is still in flight and the Resume fails
+ * with EBUSY until it completes (at most the NVMe admin timeout): it is
+ * tried again. "Controller Not Suspended" (the Suspend failed) is
+ * success: the controller runs.
+ */
+int hmlm_mig_resume(struct hmlm_session *s)
+{
+	uint64_t end = hmlm_now_ns() + RESUME_WAIT_MS * 1000000ULL;
+	int ret;
+
+	for (;;) {
+		ret = hmlm_resume(s);
+		if (ret != -EBUSY && ret != -EINTR)
+			break;
+		if (hmlm_now_ns() > end)
+			break;
+		usleep(1000);
+	}
+	if (ret == -EIO &&
+	    (hmlm_session_nvme_status(s) & NVME_STATUS_SCT_SC) ==
+	    NVME_STATUS_NOT_SUSP)
+		ret = 0;
+	return ret;
+}
+
+/*
+ * The source goes on: stop what was started, resume it if a Suspend was
+ * sent to it (that also takes back a KEEP: the source runs again).
+ */
+void hmlm_mig_cancel_source(struct mig *m)
 {
 	uint16_t keep = hmlm_session_nvme_status(m->src);
 
@@ -1146,10 +1235,29 @@ void hmlm_mig_cancel_source(struct mig *m, int suspended)
 		hmlm_log_close(m->log);
 		m->log = NULL;
 	}
-	if (suspended && !hmlm_resume(m->src))
+	if (m->src_suspend_sent && !hmlm_mig_resume(m->src))
 		m->r->flags |= HMLM_REPORT_SOURCE_RESUMED;
 	mem_stop(m);
 	m->src->nvme_status = keep;
+}
+
+/*
+ * The hand-over's commit point: the source is told to stay suspended even
+ * when its session ends (KEEP), and that is confirmed before anything can
+ * make the target run. A daemon that dies before this returns leaves the
+ * source to be resumed by the kernel; one that dies after it leaves both
+ * controllers suspended (the target never resumes on its own: it was
+ * suspended with KEEP too), never both running.
+ */
+int hmlm_mig_keep_source(struct mig *m)
+{
+	int ret = hmlm_mig_deadline(m);
+
+	if (!ret)
+		ret = hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0);
+	if (!ret)
+		m->committed = 1;
+	return ret;
 }
 
 /*
@@ -1175,20 +1283,21 @@ static int settle_round(struct mig *m)
 	return dirty ? copy_round(m, dirty) : 0;
 }
 
-HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
-			     struct hmlm_session *dst,
-			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
-			     const struct hmlm_migrate_params *params,
-			     struct hmlm_migrate_report *report)
+/* hmlm_migrate(), its arguments checked */
+static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
+			 const struct hmlm_ns_map *ns, unsigned int nr_ns,
+			 const struct hmlm_migrate_params *params,
+			 struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
 	struct hmlm_caps sc, dc;
 	struct hmlm_state_fmt fmt;
 	struct hmlm_state st = { 0 };
+	struct hmlm_session *failed = src;	/* whose status goes out */
 	struct final_copy fc;
 	struct mig m;
 	uint64_t t_start = 0, t_suspended = 0, t0;
-	int ret, r2, suspended = 0, syncing;
+	int ret, r2, syncing;
 	unsigned int i;
 
 	if (!report)
@@ -1207,9 +1316,9 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	hmlm_mig_params_defaults(&m.p, params);
 
 	/* Agree on a state format before anything moves. */
-	ret = hmlm_session_caps(src, &sc);
+	ret = hmlm_caps_get(src, &sc);
 	if (!ret)
-		ret = hmlm_session_caps(dst, &dc);
+		ret = hmlm_caps_get(dst, &dc);
 	if (!ret)
 		ret = hmlm_state_fmt_common(&sc, &dc, &fmt);
 	if (!ret)
@@ -1221,14 +1330,16 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 	/*
 	 * Set Controller State needs a suspended (or not yet enabled) target.
 	 * The target runs nothing: it is suspended while the VM still runs,
-	 * not in the downtime. Suspend is idempotent.
+	 * not in the downtime. Suspend is idempotent. KEEP: once it holds the
+	 * VM's state it must not run unless this call resumes it, not even
+	 * when the session ends.
 	 */
-	ret = hmlm_suspend(dst, 0, 0);
+	ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
 	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		hmlm_mig_cancel_source(&m, 0);
-		goto out;
+		failed = dst;
+		goto cancel;
 	}
+	m.dst_suspended = 1;
 	/*
 	 * What the rounds wrote reaches the target's media while the source
 	 * still runs: the flush after the stop-and-copy has little left (the
@@ -1243,7 +1354,6 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 
 	t_start = hmlm_now_ns();
 	ret = stop_source(&m, &t_suspended);
-	suspended = t_suspended != 0;
 	if (!ret)
 		ret = finish_source(&m, &fc);
 	/*
@@ -1269,23 +1379,34 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		goto cancel;
 	}
 	m.cancel_ok = 0;
-	hmlm_mig_progress(&m, HMLM_PHASE_STATE);
+	/* no cancel from here; the deadline still holds until the commit */
+	ret = hmlm_mig_progress(&m, HMLM_PHASE_STATE);
+	if (ret) {
+		if (syncing)
+			sync_wait(&m, syncing);
+		goto cancel;
+	}
 	t0 = hmlm_now_ns();
+	m.dst_state_sent = 1;
 	ret = hmlm_state_set_caps(dst, &dc, &st);
 	r2 = sync_wait(&m, syncing);
-	if (!ret)
+	if (ret)
+		failed = dst;
+	else
 		ret = r2;
 	report->state_set_ns = hmlm_now_ns() - t0;
+	/* the commit point: the source stays stopped before the target runs */
+	if (!ret)
+		ret = hmlm_mig_keep_source(&m);
 	if (!ret && !(m.p.flags & HMLM_MIGRATE_NO_RESUME)) {
 		t0 = hmlm_now_ns();
 		ret = hmlm_resume(dst);
 		report->resume_ns = hmlm_now_ns() - t0;
+		if (ret)
+			failed = dst;
 	}
-	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		hmlm_mig_cancel_source(&m, suspended);
-		goto out;
-	}
+	if (ret)
+		goto cancel;
 	{
 		uint64_t t = hmlm_now_ns();
 
@@ -1293,17 +1414,117 @@ HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
 		report->suspend_to_resume_ns = t - t_suspended;
 	}
 	hmlm_mig_budget_check(&m);
-	/* the target runs: the source must stay stopped, even after close */
-	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
 	hmlm_mig_progress(&m, HMLM_PHASE_RESUMED);
 	hmlm_mig_progress(&m, HMLM_PHASE_DONE);
 	goto out;
 
 cancel:
-	report->nvme_status = hmlm_session_nvme_status(src);
-	hmlm_mig_cancel_source(&m, suspended);
+	if (ret == -EIO)
+		report->nvme_status = hmlm_session_nvme_status(failed);
+	hmlm_mig_cancel_source(&m);
+	/*
+	 * A target that was sent no state holds nothing of the VM: it runs
+	 * again. One that was (even a failed Set Controller State may have
+	 * left part of it) stays suspended for the caller to reset or to
+	 * migrate into again.
+	 */
+	if (m.dst_suspended && !m.dst_state_sent)
+		hmlm_mig_resume(dst);
 out:
 	hmlm_state_free(&st);
 	hmlm_mig_free(&m);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The ABI of the orchestrators (include/hmlm.h, "Extensible structures"). */
+
+_Static_assert(offsetof(struct hmlm_migrate_params, stop_deadline_us) ==
+	       HMLM_MIGRATE_PARAMS_SIZE_VER0, "the 0.3 params layout");
+_Static_assert(offsetof(struct hmlm_migrate_report, resume_ns) + 8 ==
+	       HMLM_MIGRATE_REPORT_SIZE_VER0, "the 0.4 report layout");
+
+/*
+ * @params read into @p by the rules for structures the library reads,
+ * the size of the caller's @report checked.
+ */
+static int mig_args(const struct hmlm_migrate_params *params,
+		    const struct hmlm_migrate_report *report,
+		    struct hmlm_migrate_params *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (report && report->size < HMLM_MIGRATE_REPORT_SIZE_VER0)
+		return -EINVAL;
+	if (params) {
+		ret = hmlm_struct_in(p, sizeof(*p), params, params->size,
+				     HMLM_MIGRATE_PARAMS_SIZE_VER0);
+		if (ret)
+			return ret;
+		if ((p->flags & ~HMLM_MIGRATE_FLAGS) ||
+		    p->max_rounds > HMLM_MIGRATE_MAX_ROUNDS)
+			return -EINVAL;
+	}
+	p->size = sizeof(*p);
+	return 0;
+}
+
+static void mig_report_out(struct hmlm_migrate_report *report,
+			   struct hmlm_migrate_report *r)
+{
+	r->size = sizeof(*r);
+	if (report)
+		hmlm_struct_out(report, report->size, r, sizeof(*r));
+}
+
+HMLM_EXPORT int hmlm_migrate(struct hmlm_session *src,
+			     struct hmlm_session *dst,
+			     const struct hmlm_ns_map *ns, unsigned int nr_ns,
+			     const struct hmlm_migrate_params *params,
+			     struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = migrate_local(src, dst, ns, nr_ns, &p, &r);
+	mig_report_out(report, &r);
+	return ret;
+}
+
+HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
+				 const struct hmlm_ns_map *ns,
+				 unsigned int nr_ns, int out_fd,
+				 const struct hmlm_migrate_params *params,
+				 struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = hmlm_mig_out(src, ns, nr_ns, out_fd, &p, &r);
+	mig_report_out(report, &r);
+	return ret;
+}
+
+HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
+				const struct hmlm_ns_map *ns,
+				unsigned int nr_ns, int in_fd,
+				const struct hmlm_migrate_params *params,
+				struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = hmlm_mig_in(dst, ns, nr_ns, in_fd, &p, &r);
+	mig_report_out(report, &r);
 	return ret;
 }

@@ -67,6 +67,11 @@ struct mig {
 	int need_full;		/* the queue overflowed: copy everything again */
 	int cancel_ok;		/* the progress callback may still cancel */
 	int stopped;		/* the source is suspended: time the callbacks */
+	int src_suspend_sent;	/* a Suspend went to the source: cancel resumes */
+	int dst_suspended;	/* hmlm_migrate(): the target suspended (KEEP) */
+	int dst_state_sent;	/* hmlm_migrate(): Set Controller State sent */
+	int committed;		/* the source is KEEP: no way back */
+	uint64_t deadline_ns;	/* the stop phase ends by then (0: none) */
 	unsigned int round;	/* the round being copied */
 	uint64_t *round_bytes;	/* where the current round counts */
 	/* the last copy: its bytes, extents (0: unknown) and time */
@@ -74,6 +79,7 @@ struct mig {
 };
 
 int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase);
+int hmlm_mig_deadline(struct mig *m);
 void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
 			      const struct hmlm_migrate_params *in);
 int hmlm_mig_check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns);
@@ -82,7 +88,17 @@ int hmlm_mig_setup(struct mig *m, const struct hmlm_ns_map *map,
 void hmlm_mig_free(struct mig *m);
 int hmlm_mig_run_live(struct mig *m);
 int hmlm_mig_run_suspended(struct mig *m, uint64_t *t_suspended);
-void hmlm_mig_cancel_source(struct mig *m, int suspended);
+void hmlm_mig_cancel_source(struct mig *m);
+int hmlm_mig_resume(struct hmlm_session *s);
+int hmlm_mig_keep_source(struct mig *m);
+int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
+		 unsigned int nr_ns, int out_fd,
+		 const struct hmlm_migrate_params *params,
+		 struct hmlm_migrate_report *report);
+int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
+		unsigned int nr_ns, int in_fd,
+		const struct hmlm_migrate_params *params,
+		struct hmlm_migrate_report *report);
 void hmlm_mig_budget_check(struct mig *m);
 
 #endif

@@ -20,12 +20,14 @@
 /*
  * Set the state on @dst. Set Controller State needs a suspended (or not
  * yet enabled) target; Suspend is idempotent, so the target is suspended
- * first (one admin round trip, as a failed probe would cost).
+ * first (one admin round trip, as a failed probe would cost). KEEP: a
+ * target that may hold the VM's state runs only when this call resumes
+ * it, not when the session ends after a failure (the source may run).
  */
 static int target_set_state(struct hmlm_session *dst,
 			    const struct hmlm_state *st)
 {
-	int ret = hmlm_suspend(dst, 0, 0);
+	int ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
 
 	return ret ? ret : hmlm_state_set(dst, st);
 }
@@ -55,11 +57,11 @@ static void sysfs_attr(int mmc_fd, const char *attr, char *out, size_t len)
 		out[--n] = '\0';
 }
 
-HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
-				 const struct hmlm_ns_map *ns,
-				 unsigned int nr_ns, int out_fd,
-				 const struct hmlm_migrate_params *params,
-				 struct hmlm_migrate_report *report)
+/* hmlm_migrate_out(), its arguments checked (migrate.c) */
+int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
+		 unsigned int nr_ns, int out_fd,
+		 const struct hmlm_migrate_params *params,
+		 struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
 	struct hmlm_stream_info info;
@@ -71,7 +73,7 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 	struct mig m;
 	uint64_t t_start = 0, t_suspended = 0;
 	unsigned int i;
-	int ret, suspended = 0;
+	int ret;
 
 	if (!report)
 		report = &dummy;
@@ -93,7 +95,7 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 	 * touched. The HEADER announces the format, so a target also refuses
 	 * it before the copy (hmlm_migrate_in()).
 	 */
-	ret = hmlm_session_caps(src, &sc);
+	ret = hmlm_caps_get(src, &sc);
 	if (!ret)
 		ret = hmlm_state_fmt_common(&sc, m.p.target_caps, &fmt);
 	if (!ret)
@@ -131,7 +133,6 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 
 	t_start = hmlm_now_ns();
 	ret = hmlm_mig_run_suspended(&m, &t_suspended);
-	suspended = t_suspended != 0;
 	if (ret)
 		goto cancel;
 	ret = hmlm_state_get(src, &fmt, &st);
@@ -147,14 +148,20 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 	memcpy(ss.uuid, st.uuid, 16);
 	ss.data = st.data;
 	ss.len = st.len;
-	ret = hmlm_stream_write_state(m.w, &ss);
+	/*
+	 * The commit point: the source stays stopped, even after close,
+	 * before the target can have the state and the END record (it resumes
+	 * only after a complete END). A failure to write them takes the KEEP
+	 * back: the source resumes.
+	 */
+	ret = hmlm_mig_keep_source(&m);
+	if (!ret)
+		ret = hmlm_stream_write_state(m.w, &ss);
 	if (!ret)
 		ret = hmlm_stream_writer_finish(m.w);
 	if (ret)
 		goto cancel;
-	/* the state is out: the source stays stopped, even after close */
 	m.cancel_ok = 0;
-	hmlm_suspend(src, HMLM_SUSPEND_KEEP, 0);
 	report->downtime_ns = hmlm_now_ns() - t_start;
 	report->suspend_to_resume_ns = hmlm_now_ns() - t_suspended;
 	hmlm_mig_budget_check(&m);
@@ -165,7 +172,7 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 
 cancel:
 	report->nvme_status = hmlm_session_nvme_status(src);
-	hmlm_mig_cancel_source(&m, suspended);
+	hmlm_mig_cancel_source(&m);
 out:
 	if (m.w) {
 		report->stream_bytes = hmlm_stream_writer_bytes(m.w);
@@ -246,7 +253,7 @@ static int rx_check_format(struct rx *x, const struct hmlm_stream_fmt *f)
 
 	if (!f->flags)
 		return 0;	/* not announced: checked at Set State */
-	ret = hmlm_session_caps(x->dst, &dc);
+	ret = hmlm_caps_get(x->dst, &dc);
 	if (ret)
 		return ret;
 	if ((f->flags & HMLM_STREAM_STATE_NVME) &&
@@ -426,11 +433,11 @@ static int rx_finish(struct rx *x)
 	return 0;
 }
 
-HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
-				const struct hmlm_ns_map *ns,
-				unsigned int nr_ns, int in_fd,
-				const struct hmlm_migrate_params *params,
-				struct hmlm_migrate_report *report)
+/* hmlm_migrate_in(), its arguments checked (migrate.c) */
+int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
+		unsigned int nr_ns, int in_fd,
+		const struct hmlm_migrate_params *params,
+		struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
 	struct hmlm_stream_reader *rd = NULL;
@@ -454,6 +461,7 @@ HMLM_EXPORT int hmlm_migrate_in(struct hmlm_session *dst,
 	x.nr_ns = nr_ns;
 	x.r = report;
 	hmlm_mig_params_defaults(&x.p, params);
+	x.prog.size = sizeof(x.prog);
 	x.prog.phase = HMLM_PHASE_PRECOPY;
 
 	x.bd = calloc(nr_ns, sizeof(*x.bd));

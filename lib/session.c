@@ -81,3 +81,42 @@ hmlm_session_nvme_status(const struct hmlm_session *session)
 {
 	return session ? session->nvme_status : 0;
 }
+
+HMLM_EXPORT uint32_t hmlm_version(void)
+{
+	return HMLM_VERSION;
+}
+
+/*
+ * A structure the caller gave the library to read (copy_struct_from_user()
+ * rules): @usize bytes at @src into @dst of @ksize bytes. Below @minsize:
+ * -EINVAL; fields the caller's size lacks read as zero; a larger size must
+ * have only zeroes past @ksize (-E2BIG).
+ */
+int hmlm_struct_in(void *dst, size_t ksize, const void *src, size_t usize,
+		   size_t minsize)
+{
+	const unsigned char *tail = (const unsigned char *)src + ksize;
+	size_t i;
+
+	if (usize < minsize)
+		return -EINVAL;
+	for (i = 0; usize > ksize && i < usize - ksize; i++)
+		if (tail[i])
+			return -E2BIG;
+	memset(dst, 0, ksize);
+	memcpy(dst, src, usize < ksize ? usize : ksize);
+	return 0;
+}
+
+/*
+ * A structure the library fills for the caller: min(@usize, @ksize) bytes
+ * of @src to @dst, whose leading uint32_t size is then set to that count.
+ */
+void hmlm_struct_out(void *dst, uint32_t usize, const void *src, size_t ksize)
+{
+	uint32_t n = usize < ksize ? usize : (uint32_t)ksize;
+
+	memcpy(dst, src, n);
+	memcpy(dst, &n, sizeof(n));
+}

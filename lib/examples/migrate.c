@@ -9,7 +9,7 @@ int main(int argc, char **argv)
 {
 	struct hmlm_session *src, *dst;
 	struct hmlm_migrate_params p = { .size = sizeof(p) };
-	struct hmlm_migrate_report r;
+	struct hmlm_migrate_report r = { .size = sizeof(r) };
 	int ret;
 
 	if (argc != 7)

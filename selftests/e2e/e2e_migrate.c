@@ -287,9 +287,11 @@ static int run_lib(struct ctx *c, const struct e2e_side *from, const struct e2e_
 	}
 	fill_params(c, &params, mr, (unsigned int)n);
 	memset(&rep, 0, sizeof(rep));
+	rep.size = sizeof(rep);
 	c->t_start = t0 = e2e_now_ns();
 	if (cfg->engine == E2E_STREAM) {
-		struct in_thread t = { .dst = dst, .map = &map };
+		struct in_thread t = { .dst = dst, .map = &map,
+				       .rep = { .size = sizeof(t.rep) } };
 		struct hmlm_migrate_params inp = params;
 		pthread_t th;
 		int fds[2];

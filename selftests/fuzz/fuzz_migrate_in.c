@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hmlm_ns_map map = { 1, 1, NULL, ns_path };
 	struct hmlm_migrate_params p = { .size = sizeof(p) };
-	struct hmlm_migrate_report r;
+	struct hmlm_migrate_report r = { .size = sizeof(r) };
 	struct hmlm_session *dst;
 	int fd, ret;
 

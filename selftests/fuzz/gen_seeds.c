@@ -55,7 +55,7 @@ static void copy_fd(int from, const char *sub, const char *name)
 static void migrate_out_seed(int no_alloc)
 {
 	struct hmlm_migrate_params p = { .size = sizeof(p) };
-	struct hmlm_migrate_report r;
+	struct hmlm_migrate_report r = { .size = sizeof(r) };
 	struct hmlm_session *src;
 	struct hmlm_ns_map map = { 1, 1, NULL, NULL };
 	static struct fake f;

@@ -97,6 +97,7 @@ FIXTURE_SETUP(lib)
 	ASSERT_EQ(0, r) TH_LOG("session src: %d", r);
 	r = hmlm_session_open(self->b.dst_pf, self->b.dst_id, &self->dst);
 	ASSERT_EQ(0, r) TH_LOG("session dst: %d", r);
+	self->caps.size = sizeof(self->caps);
 	ASSERT_EQ(0, hmlm_session_caps(self->src, &self->caps));
 }
 
@@ -189,7 +190,7 @@ TEST_F(lib, state_get_unknown_format)
 
 TEST_F(lib, state_set_on_target_and_resume)
 {
-	struct hmlm_caps dc;
+	struct hmlm_caps dc = { .size = sizeof(dc) };
 	struct hmlm_state_fmt fmt;
 	struct hmlm_state st;
 	int r;
@@ -452,7 +453,7 @@ TEST_F(lib, migrate_while_the_vm_writes)
 {
 	struct hmlm_ns_map map = { NSID, NSID, self->src_bdev, self->dst_bdev };
 	struct hmlm_migrate_params p = { .size = sizeof(p) };
-	struct hmlm_migrate_report rep;
+	struct hmlm_migrate_report rep = { .size = sizeof(rep) };
 	struct vm vm = { .self = self };
 	void *chk;
 	int r, i;

@@ -30,6 +30,7 @@ struct fdev {
 	uint8_t uuids[8][16];
 	int nuuid;
 	int suspended;
+	int keep;		/* suspended with KEEP: no resume at release */
 	unsigned int suspends, resumes;
 	uint32_t last_suspend_flags;
 };
@@ -125,6 +126,19 @@ static inline void fake_log_end(struct fake *f, uint8_t marker)
 	f->log_w = -1;
 }
 
+/*
+ * What the module does when a session ends (also when its process is
+ * killed): a controller the session suspended is resumed unless that
+ * Suspend had KEEP.
+ */
+static inline void fake_release(struct fdev *d)
+{
+	if (d->suspended && !d->keep) {
+		d->suspended = 0;
+		d->resumes++;
+	}
+}
+
 static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 {
 	struct fake *f = priv;
@@ -187,6 +201,7 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 		if (k->flags & NVME_HMLM_SUSPEND_NOTIFY)
 			return 0;
 		d->suspended = 1;
+		d->keep = !!(k->flags & NVME_HMLM_SUSPEND_KEEP);
 		if (d == &f->src && (k->flags & NVME_HMLM_SUSPEND_DUDMQ))
 			fake_log_end(f, NVME_HMLM_MARK_SUSPENDED);
 		if (d == &f->src && f->on_suspend)
@@ -201,6 +216,7 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 		if (!d->suspended)
 			return ST_NOT_SUSP;
 		d->suspended = 0;
+		d->keep = 0;
 		d->resumes++;
 		return 0;
 	case NVME_HMLM_GET_STATE: {

@@ -54,7 +54,7 @@ TEST_F(dev, bind_encodes_size_and_cntlid)
 
 TEST_F(dev, session_caps_uses_the_mmc)
 {
-	struct hmlm_caps c;
+	struct hmlm_caps c = { .size = sizeof(c) };
 	const struct nvme_hmlm_get_caps *k;
 
 	ASSERT_EQ(0, hmlm_session_caps(self->dst, &c));

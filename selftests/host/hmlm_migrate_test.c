@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -181,6 +184,8 @@ FIXTURE_SETUP(mig)
 	self->c.cancel_phase = -1;
 	memset(&self->p, 0, sizeof(self->p));
 	self->p.size = sizeof(self->p);
+	memset(&self->r, 0, sizeof(self->r));
+	self->r.size = sizeof(self->r);
 	self->p.progress = on_progress;
 	self->p.progress_arg = &self->c;
 	self->stream_path[0] = '\0';
@@ -508,7 +513,8 @@ TEST_F(mig, track_receive_failure_during_stopcopy_reads)
 	EXPECT_EQ(0x4006, self->r.nvme_status);
 	EXPECT_EQ(1u, self->f.src.resumes);
 	EXPECT_FALSE(self->f.src.suspended);
-	EXPECT_EQ(0u, self->f.dst.resumes);
+	/* sent no state, the target runs again as before: not the VM */
+	EXPECT_FALSE(self->f.dst.suspended);
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
 	/* read, never written: the target holds none of the stop-and-copy */
@@ -590,7 +596,7 @@ static int out_to_file(struct __test_metadata *_metadata, FIXTURE_DATA(mig) *sel
 
 TEST_F(mig, out_then_in_moves_data_and_state)
 {
-	struct hmlm_migrate_report in;
+	struct hmlm_migrate_report in = { .size = sizeof(in) };
 	struct stat st;
 	int fd;
 
@@ -670,6 +676,21 @@ TEST_F(mig, in_without_state_record_fails)
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
 }
 
+TEST_F(mig, in_failure_leaves_target_suspended_after_close)
+{
+	int fd;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	self->f.set_status = ST_INVALID;
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EIO, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &self->r));
+	close(fd);
+	fake_release(&self->f.dst);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
 TEST_F(mig, out_write_failure_leaves_source_running)
 {
 	int p[2];
@@ -680,6 +701,408 @@ TEST_F(mig, out_write_failure_leaves_source_running)
 	close(p[1]);
 	EXPECT_FALSE(self->f.src.suspended);
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+}
+
+/*
+ * The hand-over against a daemon that dies, or a step that fails, at
+ * every ioctl of a migration. The migration runs in a child whose device
+ * (the fake) lives in shared memory; when the child has ended the parent
+ * does what the module does when the sessions close (fake_release()).
+ * Afterwards exactly one controller runs the VM: the source, or the
+ * target with the VM's state and data. The only exception is a death
+ * between the source's KEEP and the target's Resume (the commit point):
+ * both are then suspended, never both running, and the target holds all.
+ */
+enum { KILL_BEFORE, KILL_AFTER, FAIL_STATUS, FAIL_INTR, NR_FAULTS };
+static const char *const fault_name[] = {
+	"killed before", "killed after", "NVMe status on", "EINTR on",
+};
+
+struct killer {
+	struct fake f;
+	int armed;
+	unsigned int n, at, fault;
+	unsigned long cmd_at;		/* the ioctl the fault hit */
+	int returned, ret;
+};
+
+static int killer_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	struct killer *k = priv;
+	int ret;
+
+	if (!k->armed || k->n++ != k->at)
+		return fake_handler(fd, cmd, arg, &k->f);
+	k->cmd_at = cmd;
+	switch (k->fault) {
+	case KILL_BEFORE:
+		raise(SIGKILL);
+		break;
+	case KILL_AFTER:
+		fake_handler(fd, cmd, arg, &k->f);
+		raise(SIGKILL);
+		break;
+	case FAIL_STATUS:
+		return 0x4006;	/* DNR, Internal Error: nothing done */
+	case FAIL_INTR:
+		/* a Suspend goes on in the device (the module's EINTR) */
+		if (cmd == NVME_HMLM_SUSPEND) {
+			ret = fake_handler(fd, cmd, arg, &k->f);
+			return ret ? ret : -EINTR;
+		}
+		return -EINTR;
+	}
+	return -ENOTTY;
+}
+
+static void reset_dst(int fd)
+{
+	static unsigned char junk[NS_BYTES];
+
+	memset(junk, 0xee, sizeof(junk));
+	if (pwrite(fd, junk, NS_BYTES, 0) != NS_BYTES)
+		abort();
+}
+
+/* One migration in a child with a fault at ioctl @at; 0 or the signal. */
+static int killer_run(FIXTURE_DATA(mig) *self, struct killer *k,
+		      const struct fake *tmpl, unsigned int at,
+		      unsigned int fault)
+{
+	int status;
+	pid_t pid;
+
+	memcpy(&k->f, tmpl, sizeof(k->f));
+	k->armed = 0;
+	k->n = 0;
+	k->at = at;
+	k->fault = fault;
+	k->cmd_at = 0;
+	k->returned = 0;
+	k->ret = 0;
+	reset_dst(self->dst_fd);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		struct hmlm_migrate_report r = { .size = sizeof(r) };
+
+		mock_set_handler(killer_handler, k);
+		self->c.f = &k->f;
+		k->armed = 1;
+		k->ret = hmlm_migrate(self->src, self->dst, &self->map, 1,
+				      &self->p, &r);
+		k->returned = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	/* the sessions ended with the child: the module's release */
+	fake_release(&k->f.src);
+	fake_release(&k->f.dst);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST_F(mig, handover_daemon_killed_or_failing_at_every_step)
+{
+	struct fake tmpl = self->f;
+	struct killer *k;
+	unsigned int total, at, fault, window = 0, cases = 0;
+
+	k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, k);
+	self->c.dirty_precopy = 2;	/* a dirty round, then the stop */
+	self->p.converge_bytes = 1;
+	/* no fault: how many ioctls a migration makes */
+	ASSERT_EQ(0, killer_run(self, k, &tmpl, UINT32_MAX, KILL_BEFORE));
+	ASSERT_TRUE(k->returned);
+	ASSERT_EQ(0, k->ret);
+	total = k->n;
+	ASSERT_GE(total, 10u);
+	for (at = 0; at < total; at++) {
+		for (fault = 0; fault < NR_FAULTS; fault++) {
+			int sig = killer_run(self, k, &tmpl, at, fault);
+			int src_runs = !k->f.src.suspended;
+			int dst_runs = !k->f.dst.suspended && k->f.set_len;
+			int ok;
+
+			cases++;
+			if (k->returned && !k->ret)
+				ok = dst_runs && !src_runs &&
+				     same(self->src_fd, self->dst_fd);
+			else if (k->returned)
+				ok = src_runs && !dst_runs;
+			else if (!src_runs && !dst_runs)
+				/* the commit point: all is on the target */
+				ok = k->f.src.keep && k->f.dst.suspended &&
+				     k->f.set_len == k->f.state_len &&
+				     same(self->src_fd, self->dst_fd) &&
+				     ++window <= 2;
+			else
+				ok = src_runs + dst_runs == 1 &&
+				     (!dst_runs || same(self->src_fd,
+							self->dst_fd));
+			if (!ok)
+				TH_LOG("%s ioctl %u of %u (cmd %#lx): sig %d returned %d (%d) src %s%s dst %s%s state %u",
+				       fault_name[fault], at, total, k->cmd_at,
+				       sig, k->returned, k->ret,
+				       src_runs ? "runs" : "suspended",
+				       k->f.src.keep ? "+keep" : "",
+				       k->f.dst.suspended ? "suspended" : "runs",
+				       k->f.dst.keep ? "+keep" : "",
+				       k->f.set_len);
+			EXPECT_TRUE(ok);
+		}
+	}
+	/* kill after the source's KEEP, kill before the target's Resume */
+	EXPECT_EQ(2u, window);
+	EXPECT_EQ(total * NR_FAULTS, cases);
+	munmap(k, sizeof(*k));
+}
+
+static int fail_keep_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	struct fake *f = priv;
+	const struct nvme_hmlm_suspend *k = arg;
+
+	if (cmd == NVME_HMLM_SUSPEND && (k->flags & NVME_HMLM_SUSPEND_KEEP) &&
+	    fake_dev(f, fd) == &f->src)
+		return -EINTR;
+	return fake_handler(fd, cmd, arg, priv);
+}
+
+TEST_F(mig, out_keep_failure_resumes_source_and_ends_no_stream)
+{
+	int fd;
+
+	mock_set_handler(fail_keep_handler, &self->f);
+	EXPECT_EQ(-EINTR, out_to_file(_metadata, self));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+	/* no END: the target cannot take it */
+	mock_set_handler(fake_handler, &self->f);
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_GT(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &self->r));
+	close(fd);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+TEST_F(mig, keep_failure_resumes_source_target_stays_suspended)
+{
+	mock_set_handler(fail_keep_handler, &self->f);
+	EXPECT_EQ(-EINTR, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+	/* the target keeps the VM's state to itself, even after close */
+	fake_release(&self->f.src);
+	fake_release(&self->f.dst);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_FALSE(self->f.src.suspended);
+}
+
+/* ---- deadlines and cancellation in the stop phase ---- */
+
+/* The Suspend does not end the migration queue: the drain waits. */
+static int no_eof_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	struct fake *f = priv;
+	struct nvme_hmlm_suspend *k = arg;
+
+	if (cmd == NVME_HMLM_SUSPEND && fake_dev(f, fd) == &f->src &&
+	    (k->flags & NVME_HMLM_SUSPEND_DUDMQ)) {
+		k->flags &= ~NVME_HMLM_SUSPEND_DUDMQ;
+		return fake_handler(fd, cmd, arg, priv);
+	}
+	return fake_handler(fd, cmd, arg, priv);
+}
+
+/* A slow Get Controller State. */
+static int slow_state_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	if (cmd == NVME_HMLM_GET_STATE)
+		usleep(50000);
+	return fake_handler(fd, cmd, arg, priv);
+}
+
+struct waiter {
+	unsigned int suspended_calls, cancel_at;
+};
+
+static int count_suspended(const struct hmlm_progress *p, void *arg)
+{
+	struct waiter *w = arg;
+
+	if (p->phase != HMLM_PHASE_SUSPENDED)
+		return 0;
+	return ++w->suspended_calls == w->cancel_at;
+}
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(((int64_t)t.tv_sec - t0->tv_sec) * 1000 +
+			  ((int64_t)t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+TEST_F(mig, stop_deadline_bounds_a_stuck_drain)
+{
+	struct waiter w = { 0, 0 };
+	struct timespec t0;
+	uint64_t ms;
+
+	mock_set_handler(no_eof_handler, &self->f);
+	self->p.progress = count_suspended;
+	self->p.progress_arg = &w;
+	self->p.stop_deadline_us = 300000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(-ETIMEDOUT, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	ms = ms_since(&t0);
+	EXPECT_GE(ms, 300u);
+	EXPECT_LT(ms, 3000u);	/* not the 30 s drain timeout */
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	/* the Suspend's own wait is bounded by it too */
+	EXPECT_EQ(300u, ((const struct nvme_hmlm_suspend *)
+			 mock_get((unsigned int)fake_index(&self->f, &self->f.src,
+							   NVME_HMLM_SUSPEND, 0))->data)->timeout_ms);
+	/* the callback was asked while the drain waited */
+	EXPECT_GE(w.suspended_calls, 3u);
+}
+
+TEST_F(mig, cancel_reaches_a_waiting_drain)
+{
+	struct waiter w = { 0, 3 };
+	struct timespec t0;
+
+	mock_set_handler(no_eof_handler, &self->f);
+	self->p.progress = count_suspended;
+	self->p.progress_arg = &w;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(-ECANCELED, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_LT(ms_since(&t0), 3000u);
+	EXPECT_EQ(3u, w.suspended_calls);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+}
+
+TEST_F(mig, stop_deadline_checked_before_the_commit)
+{
+	mock_set_handler(slow_state_handler, &self->f);
+	self->p.stop_deadline_us = 20000;
+	EXPECT_EQ(-ETIMEDOUT, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_FALSE(self->f.src.keep);
+	/* caught before Set Controller State: the target runs as before */
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_FALSE(self->f.dst.suspended);
+	/* the same for the stream: no KEEP, no state written */
+	EXPECT_EQ(-ETIMEDOUT, out_to_file(_metadata, self));
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+}
+
+TEST_F(mig, stop_deadline_met_changes_nothing)
+{
+	self->p.stop_deadline_us = 10000000;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_TRUE(self->f.src.suspended);
+	EXPECT_TRUE(self->f.src.keep);
+	EXPECT_EQ(1u, self->f.dst.resumes);
+}
+
+/* ---- the ABI: sized structures ---- */
+
+TEST_F(mig, abi_params_of_the_0_3_size_still_work)
+{
+	struct hmlm_migrate_params old = self->p;
+
+	/* a 0.3 caller: 88 bytes; what follows in memory is not its own */
+	old.size = HMLM_MIGRATE_PARAMS_SIZE_VER0;
+	old.stop_deadline_us = 1;	/* would fail the migration if read */
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &old, &self->r));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_DONE]);	/* the callback was read */
+}
+
+TEST_F(mig, abi_params_rules)
+{
+	struct {
+		struct hmlm_migrate_params p;
+		uint64_t newer;		/* a field of a newer library */
+	} big;
+	unsigned int calls = mock_ncalls();
+
+	memset(&big, 0, sizeof(big));
+	big.p = self->p;
+	big.p.size = sizeof(big);
+	big.newer = 1;
+	EXPECT_EQ(-E2BIG, hmlm_migrate(self->src, self->dst, &self->map, 1, &big.p, &self->r));
+	self->p.size = 0;
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	self->p.size = HMLM_MIGRATE_PARAMS_SIZE_VER0 - 8;
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	self->p.size = sizeof(self->p);
+	self->p.flags = 1U << 31;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_out(self->src, &self->map, 1, 1, &self->p, &self->r));
+	self->p.flags = 0;
+	self->p.max_rounds = HMLM_MIGRATE_MAX_ROUNDS + 1;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_in(self->dst, &self->map, 1, 0, &self->p, &self->r));
+	/* refused before anything reached the device */
+	EXPECT_EQ(calls, mock_ncalls());
+	/* a larger struct whose unknown tail is zero is fine */
+	big.newer = 0;
+	EXPECT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &big.p, &self->r));
+}
+
+TEST_F(mig, abi_report_sizes)
+{
+	struct {
+		struct hmlm_migrate_report r;
+		uint64_t newer;
+	} big;
+
+	self->r.size = HMLM_MIGRATE_REPORT_SIZE_VER0 - 1;
+	EXPECT_EQ(-EINVAL, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_CAPS));
+	memset(&big, 0, sizeof(big));
+	big.r.size = sizeof(big);
+	big.newer = 0x5a5a5a5a;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &big.r));
+	/* filled to its own size, said so; the rest untouched */
+	EXPECT_EQ(sizeof(struct hmlm_migrate_report), big.r.size);
+	EXPECT_EQ(0x5a5a5a5au, big.newer);
+	EXPECT_EQ((64 + 128 + 100) * LBA, big.r.allocated_bytes);
+}
+
+TEST_F(mig, abi_caps_sizes_and_version)
+{
+	struct {
+		struct hmlm_caps c;
+		uint32_t newer;
+	} big;
+	struct hmlm_caps c;
+
+	memset(&c, 0, sizeof(c));
+	EXPECT_EQ(-EINVAL, hmlm_session_caps(self->src, &c));
+	memset(&big, 0, sizeof(big));
+	big.c.size = sizeof(big);
+	big.newer = 7;
+	ASSERT_EQ(0, hmlm_session_caps(self->src, &big.c));
+	EXPECT_EQ(sizeof(struct hmlm_caps), big.c.size);
+	EXPECT_EQ(7u, big.newer);
+	EXPECT_EQ(2, big.c.num_state_versions);
+	EXPECT_EQ(HMLM_VERSION, hmlm_version());
+	EXPECT_EQ(HMLM_VERSION_CODE(0, 4, 0), hmlm_version());
 }
 
 /*
@@ -694,6 +1117,7 @@ TEST_F(mig, out_refused_when_target_takes_no_format)
 	struct stat st;
 
 	memset(&tc, 0, sizeof(tc));
+	tc.size = sizeof(tc);
 	tc.num_state_versions = 1;
 	tc.state_versions[0] = 5;
 	self->p.target_caps = &tc;
@@ -775,7 +1199,7 @@ static int on_in_progress(const struct hmlm_progress *p, void *arg)
  */
 TEST_F(mig, in_over_open_channel_progress_and_downtime)
 {
-	struct hmlm_migrate_report in;
+	struct hmlm_migrate_report in = { .size = sizeof(in) };
 	struct in_prog ip = { 0 };
 	struct pump pm;
 	pthread_t th;

@@ -271,6 +271,8 @@ static int get_caps(const char *dev, struct hmlm_caps *caps)
 
 	if (ret)
 		return ret;
+	memset(caps, 0, sizeof(*caps));
+	caps->size = sizeof(*caps);
 	ret = hmlm_get_caps(dev, caps);
 	if (ret) {
 		snprintf(what, sizeof(what), "Identify of %s", dev);

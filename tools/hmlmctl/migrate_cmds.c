@@ -768,6 +768,7 @@ static int parse_formats(const char *tok, struct hmlm_caps *c)
 	if (!copy)
 		return -ENOMEM;
 	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
 	if (!strcmp(tok, "none"))
 		goto out;
 	for (item = strtok_r(copy, ",", &save); item && !ret;
@@ -907,7 +908,7 @@ static int parse_mig_opts(const struct cmd *cm, int argc, char **argv,
 int cmd_migrate(const struct cmd *cm, int argc, char **argv)
 {
 	struct hmlm_session *src = NULL, *dst = NULL;
-	struct hmlm_migrate_report r;
+	struct hmlm_migrate_report r = { .size = sizeof(r) };
 	struct prog_state ps = { 0 };
 	struct mig_args a;
 	const char *what = cm->name;
@@ -944,6 +945,7 @@ int cmd_migrate(const struct cmd *cm, int argc, char **argv)
 	if (ret)
 		return ret;
 	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
 	if (dir == 0) {
 		ret = open_session(argv[2], argv[3], &dst);
 		if (ret) {
