@@ -7,6 +7,7 @@
  * full migration queue, memory tracking, and the stream (out | in).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1232,6 +1233,62 @@ TEST_F(mig, in_over_open_channel_progress_and_downtime)
 	EXPECT_EQ(self->r.bytes_copied, ip.last_done);
 	EXPECT_LT(0u, in.downtime_ns);
 	EXPECT_LE(in.suspend_to_resume_ns, in.downtime_ns);
+}
+
+
+static uint64_t now_ns_test(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The stream's pipe, filled to the brim once the source is suspended. */
+static int stalled_pipe_w = -1;
+
+static int fill_pipe_when_suspended(const struct hmlm_progress *p, void *arg)
+{
+	static char junk[4096];
+
+	(void)arg;
+	if (p->phase == HMLM_PHASE_SUSPENDED) {
+		int fl = fcntl(stalled_pipe_w, F_GETFL);
+
+		fcntl(stalled_pipe_w, F_SETFL, fl | O_NONBLOCK);
+		while (write(stalled_pipe_w, junk, sizeof(junk)) > 0)
+			;
+		fcntl(stalled_pipe_w, F_SETFL, fl);
+	}
+	return 0;
+}
+
+/*
+ * A channel that stalls during the stop-and-copy (a hung ssh) cannot keep
+ * the source suspended beyond stop_deadline_us: the stream's writes give
+ * up at the deadline, the call fails with ETIMEDOUT and the source runs.
+ */
+TEST_F(mig, out_stalled_channel_bounded_by_stop_deadline)
+{
+	uint64_t t0;
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	/* the pre-copy fits; nobody ever reads */
+	ASSERT_LT(0, fcntl(p[1], F_SETPIPE_SZ, 1 << 20));
+	stalled_pipe_w = p[1];
+	self->p.progress = fill_pipe_when_suspended;
+	self->p.stop_deadline_us = 200000;
+	alarm(20);	/* without the deadline: blocked for ever */
+	t0 = now_ns_test();
+	EXPECT_EQ(-ETIMEDOUT, hmlm_migrate_out(self->src, &self->map, 1, p[1],
+					       &self->p, &self->r));
+	alarm(0);
+	EXPECT_GT(5000000000ULL, now_ns_test() - t0);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_HARNESS_MAIN
