@@ -242,6 +242,8 @@ static int sio_write_all(struct sio *s, struct iovec *iov, int cnt)
 				return (int)n;
 			if (n < 0)
 				continue;
+			if ((size_t)n > iov->iov_len)
+				return -EIO;	/* more than it was given */
 		} else if (s->blocking && s->deadline_ns) {
 			/* after POLLOUT, PIPE_BUF bytes never block */
 			n = write(s->fd, iov->iov_base, iov->iov_len < PIPE_BUF ?
