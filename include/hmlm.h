@@ -585,7 +585,10 @@ struct hmlm_ns_map {
 /* struct hmlm_migrate_params.flags */
 #define HMLM_MIGRATE_NO_ALLOC	(1U << 0)	/* pre-copy whole namespaces */
 #define HMLM_MIGRATE_NO_RESUME	(1U << 1)	/* leave the target suspended */
-#define HMLM_MIGRATE_FLAGS	(HMLM_MIGRATE_NO_ALLOC | HMLM_MIGRATE_NO_RESUME)
+/* refuse (-EOPNOTSUPP) rather than run a reduced flow on a device subset */
+#define HMLM_MIGRATE_NO_REDUCED	(1U << 2)
+#define HMLM_MIGRATE_FLAGS	(HMLM_MIGRATE_NO_ALLOC | HMLM_MIGRATE_NO_RESUME | \
+				 HMLM_MIGRATE_NO_REDUCED)
 
 #define HMLM_MIGRATE_MAX_ROUNDS	16
 
@@ -649,6 +652,47 @@ struct hmlm_migrate_params {
 #define HMLM_REPORT_NO_ALLOC		(1U << 4)	/* allocated LBAs unknown */
 #define HMLM_REPORT_SOURCE_RESUMED	(1U << 5)	/* cancel path taken */
 #define HMLM_REPORT_DEADLINE		(1U << 6)	/* stop_deadline_us passed */
+/* Reduced flows, planned from the capabilities before the source is touched: */
+#define HMLM_REPORT_NO_QUEUE		(1U << 7)	/* no migration queue: all
+							 * allocated LBAs copied
+							 * while suspended */
+#define HMLM_REPORT_MEM_ALL		(1U << 8)	/* no memory tracking: every
+							 * range reported dirty */
+#define HMLM_REPORT_NVME_STATE		(1U << 9)	/* no vendor state format in
+							 * common: NVMe state only */
+
+/* struct hmlm_migrate_report.err_step: what was being done when it failed */
+enum hmlm_step {
+	HMLM_STEP_NONE,
+	HMLM_STEP_IDENTIFY,		/* the capabilities (GET_CAPS) */
+	HMLM_STEP_PLAN,			/* refused: see err_missing */
+	HMLM_STEP_SETUP,		/* the namespaces' block devices */
+	HMLM_STEP_MEM_TRACK_START,	/* Track Send, SEL 1h */
+	HMLM_STEP_LOG_START,		/* Create CDQ, Track Send SEL 0h */
+	HMLM_STEP_ALLOC,		/* Get LBA Status, ATYPE 02h */
+	HMLM_STEP_COPY,			/* namespace reads and writes */
+	HMLM_STEP_LOG_READ,		/* the migration queue */
+	HMLM_STEP_MEM_TRACK_RECV,	/* Track Receive */
+	HMLM_STEP_TARGET_SUSPEND,	/* Migration Send, Suspend (target) */
+	HMLM_STEP_FLUSH,		/* the target's namespaces */
+	HMLM_STEP_SUSPEND,		/* Migration Send, Suspend (source) */
+	HMLM_STEP_DRAIN,		/* the queue to its "suspended" entry */
+	HMLM_STEP_STATE_GET,		/* Migration Receive, Get Ctrl State */
+	HMLM_STEP_STATE_SET,		/* Migration Send, Set Ctrl State */
+	HMLM_STEP_KEEP,			/* Migration Send, Suspend KEEP (source) */
+	HMLM_STEP_RESUME,		/* Migration Send, Resume (target) */
+	HMLM_STEP_STREAM,		/* writing or reading the stream */
+	HMLM_STEP_CALLBACK,		/* a callback cancelled or failed */
+	HMLM_STEP_DEADLINE,		/* stop_deadline_us passed */
+};
+
+/* struct hmlm_migrate_report.err_missing: the capability a refusal lacks */
+#define HMLM_MISSING_HMLMS		(1U << 0)	/* OACS.HMLMS: not an MMC */
+#define HMLM_MISSING_QUEUE		(1U << 1)	/* MCUDMQ 0 or no TUDCS */
+#define HMLM_MISSING_MEM_TRACK		(1U << 2)	/* TRATTR.THMCS */
+#define HMLM_MISSING_STATE_FMT		(1U << 3)	/* no state format in common */
+#define HMLM_MISSING_VENDOR_STATE	(1U << 4)	/* no vendor format (NUUID) */
+#define HMLM_MISSING_TARGET		(1U << 31)	/* the target lacks it */
 
 /**
  * struct hmlm_migrate_report - what a migration did
@@ -689,6 +733,10 @@ struct hmlm_migrate_params {
  *	the target's Suspend; hmlm_migrate() suspends the target before the
  *	source, out of the downtime).
  * @resume_ns: Resume of the target.
+ * @err_step: When the call failed, what it was doing (enum hmlm_step).
+ * @err_missing: With -EOPNOTSUPP from HMLM_STEP_PLAN, the capability
+ *	missing (HMLM_MISSING_*). hmlm_migrate_strerror() puts both, the
+ *	NVMe command and its status into words.
  */
 struct hmlm_migrate_report {
 	uint32_t size;
@@ -703,9 +751,10 @@ struct hmlm_migrate_report {
 	uint16_t nvme_status;
 	uint64_t suspend_ns, callback_ns, log_drain_ns, mem_drain_ns;
 	uint64_t state_get_ns, state_set_ns, resume_ns;
+	uint32_t err_step, err_missing;
 };
 
-#define HMLM_MIGRATE_REPORT_SIZE_VER0	320	/* the 0.4 layout */
+#define HMLM_MIGRATE_REPORT_SIZE_VER0	328	/* the 0.4 layout */
 
 int hmlm_migrate(struct hmlm_session *src, struct hmlm_session *dst,
 		 const struct hmlm_ns_map *ns, unsigned int nr_ns,
@@ -719,6 +768,8 @@ int hmlm_migrate_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		    unsigned int nr_ns, int in_fd,
 		    const struct hmlm_migrate_params *params,
 		    struct hmlm_migrate_report *report);
+int hmlm_migrate_strerror(const struct hmlm_migrate_report *report, int err,
+			  char *buf, size_t len);
 /* --- end migration --- */
 
 #ifdef __cplusplus

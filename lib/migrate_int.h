@@ -72,6 +72,8 @@ struct mig {
 	int dst_state_sent;	/* hmlm_migrate(): Set Controller State sent */
 	int committed;		/* the source is KEEP: no way back */
 	uint64_t deadline_ns;	/* the stop phase ends by then (0: none) */
+	int no_queue;		/* reduced: no migration queue, stop-and-copy */
+	int mem_all;		/* reduced: no memory tracking, all dirty */
 	unsigned int round;	/* the round being copied */
 	uint64_t *round_bytes;	/* where the current round counts */
 	/* the last copy: its bytes, extents (0: unknown) and time */
@@ -80,6 +82,9 @@ struct mig {
 
 int hmlm_mig_progress(struct mig *m, enum hmlm_phase phase);
 int hmlm_mig_deadline(struct mig *m);
+int hmlm_mig_fail(struct mig *m, enum hmlm_step step, int ret);
+int hmlm_mig_plan(struct mig *m, const struct hmlm_caps *sc,
+		  const struct hmlm_caps *dc, struct hmlm_state_fmt *fmt);
 void hmlm_mig_params_defaults(struct hmlm_migrate_params *out,
 			      const struct hmlm_migrate_params *in);
 int hmlm_mig_check_map(const struct hmlm_ns_map *ns, unsigned int nr_ns);
@@ -100,5 +105,84 @@ int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		const struct hmlm_migrate_params *params,
 		struct hmlm_migrate_report *report);
 void hmlm_mig_budget_check(struct mig *m);
+
+/* The engine's constants (migrate*.c) */
+#define DEFAULT_ROUNDS		8
+/* stop-and-copy time the rounds aim at when no budget is given */
+#define DEFAULT_STOPCOPY_US	250
+/* rounds in a row whose dirty bytes did not shrink before giving up */
+#define NO_PROGRESS_ROUNDS	3
+#define DIRTY_MAX_EXTENTS	65536
+#define ALLOC_MAX_EXTENTS	(1U << 18)
+#define DRAIN_TIMEOUT_MS	30000
+/* a wait is cut in slices this long: the callback may cancel in between */
+#define WAIT_SLICE_MS		100
+/* how long a cancel waits for a Suspend in flight to end (admin timeout) */
+#define RESUME_WAIT_MS		60000
+/* SCT 1h SC 3Ah: Controller Not Suspended; the status without DNR, More */
+#define NVME_STATUS_NOT_SUSP	0x13a
+#define NVME_STATUS_SCT_SC	0x7ff
+#define MEM_BATCH		1024
+#define MEM_MAX_RECVS		100000
+/* Get Controller State straight into a buffer this large (bytes) */
+#define STATE_SIZE_HINT		4096
+/* the dirty extents go in batches of asynchronous direct I/O */
+#define BATCH_IOS		128
+#define BATCH_BYTES		(4U << 20)
+
+struct piece {
+	struct mig_ns *n;
+	uint64_t slba, nlb;
+	size_t off;		/* in batch_buf */
+};
+
+/*
+ * The stop-and-copy of hmlm_migrate() as one batch whose reads overlap
+ * the last memory report (an admin command of the downtime). Only a set
+ * that fits one batch; a larger one is copied by copy_dirty() at once.
+ */
+struct final_copy {
+	struct piece pc[BATCH_IOS];
+	struct iocb cbs[BATCH_IOS];
+	unsigned int nr;	/* pieces; 0: none planned */
+	unsigned int inflight;	/* reads submitted */
+	int ret;		/* the first error */
+	uint64_t t0;		/* the stop-and-copy started */
+};
+
+/* Shared between the phases (migrate*.c) */
+struct mig_ns *hmlm_mig_ns_by_src(struct mig *m, uint32_t nsid);
+int hmlm_mig_put_zero(struct mig *m, struct mig_ns *n, uint64_t slba,
+		      uint64_t nlb);
+int hmlm_mig_copy_range(struct mig *m, struct mig_ns *n, uint64_t slba,
+			uint64_t nlb);
+void hmlm_mig_rate_note(struct mig *m, uint64_t bytes, uint64_t extents,
+			uint64_t ns);
+unsigned int hmlm_mig_aio_submit_all(struct mig *m, struct iocb *cbs,
+				     unsigned int nr, int *ret);
+long hmlm_mig_aio_reap(struct mig *m, long nr, struct io_event *ev, int *err);
+int hmlm_mig_aio_wait_all(struct mig *m, unsigned int sub, int ret);
+int hmlm_mig_aio_run(struct mig *m, struct iocb *cbs, unsigned int nr);
+void hmlm_mig_batch_iocbs(struct mig *m, const struct piece *pc,
+			  unsigned int nr, struct iocb *cbs, int write);
+void hmlm_mig_batch_account(struct mig *m, const struct piece *pc,
+			    unsigned int nr);
+int hmlm_mig_batch_ready(struct mig *m);
+int hmlm_mig_copy_dirty(struct mig *m);
+int hmlm_mig_dirty_clear(struct mig *m);
+int hmlm_mig_full_pass(struct mig *m);
+int hmlm_mig_poll_log(struct mig *m);
+int hmlm_mig_mem_report(struct mig *m, const struct hmlm_mem_range *r,
+			unsigned int n);
+int hmlm_mig_mem_drain(struct mig *m, int final);
+void hmlm_mig_mem_stop(struct mig *m);
+int hmlm_mig_write_round(struct mig *m, uint32_t flags, uint64_t dirty);
+int hmlm_mig_settle_round(struct mig *m);
+int hmlm_mig_final_copy_done(struct mig *m, struct final_copy *fc, int ok);
+int hmlm_mig_stop_source(struct mig *m, uint64_t *t_suspended);
+int hmlm_mig_finish_source(struct mig *m, struct final_copy *fc);
+int hmlm_mig_mem_final(struct mig *m);
+int hmlm_mig_sync_start(struct mig *m);
+int hmlm_mig_sync_wait(struct mig *m, int nr);
 
 #endif

@@ -88,18 +88,22 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	m.r = report;
 	hmlm_mig_params_defaults(&m.p, params);
 
+	ret = hmlm_mig_fail(&m, HMLM_STEP_IDENTIFY, hmlm_caps_get(src, &sc));
+	if (!ret)
+		ret = hmlm_mig_plan(&m, &sc, NULL, &fmt);
 	/*
 	 * The state format, agreed with the target's capabilities when the
-	 * caller has them: a target that cannot take any format the source
-	 * offers is refused here, before a byte is written or the source is
-	 * touched. The HEADER announces the format, so a target also refuses
-	 * it before the copy (hmlm_migrate_in()).
+	 * caller has them (only their state formats count): a target that
+	 * cannot take any format the source offers is refused here, before a
+	 * byte is written or the source is touched. The HEADER announces the
+	 * format, so a target also refuses it before the copy
+	 * (hmlm_migrate_in()).
 	 */
-	ret = hmlm_caps_get(src, &sc);
-	if (!ret)
+	if (!ret && m.p.target_caps)
 		ret = hmlm_state_fmt_common(&sc, m.p.target_caps, &fmt);
 	if (!ret)
-		ret = hmlm_mig_setup(&m, ns, nr_ns, 0);
+		ret = hmlm_mig_fail(&m, HMLM_STEP_SETUP,
+				    hmlm_mig_setup(&m, ns, nr_ns, 0));
 	if (ret)
 		goto cancel;
 	sns = calloc(nr_ns, sizeof(*sns));
@@ -125,7 +129,8 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 		info.state_fmt.nvme_version = fmt.nvme_version;
 	if (fmt.flags & HMLM_STATE_VENDOR)
 		memcpy(info.state_fmt.uuid, fmt.uuid, 16);
-	ret = hmlm_stream_writer_open(out_fd, &info, 0, &m.w);
+	ret = hmlm_mig_fail(&m, HMLM_STEP_STREAM,
+			    hmlm_stream_writer_open(out_fd, &info, 0, &m.w));
 	if (!ret)
 		ret = hmlm_mig_run_live(&m);
 	if (ret)
@@ -135,7 +140,8 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	ret = hmlm_mig_run_suspended(&m, &t_suspended);
 	if (ret)
 		goto cancel;
-	ret = hmlm_state_get(src, &fmt, &st);
+	ret = hmlm_mig_fail(&m, HMLM_STEP_STATE_GET,
+			    hmlm_state_get(src, &fmt, &st));
 	if (ret)
 		goto cancel;
 	report->state_bytes = st.len;
@@ -159,6 +165,7 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 		ret = hmlm_stream_write_state(m.w, &ss);
 	if (!ret)
 		ret = hmlm_stream_writer_finish(m.w);
+	hmlm_mig_fail(&m, HMLM_STEP_STREAM, ret);
 	if (ret)
 		goto cancel;
 	m.cancel_ok = 0;

@@ -54,6 +54,8 @@ struct fake {
 	int mem_nores, mem_tracking, mem_recv_susp_status;
 	unsigned int mem_recvs, mem_recv_susp;
 	unsigned int state_gets_before_suspend;
+	/* a device subset: no migration queue, no memory tracking */
+	int no_queue, no_track_mem;
 	/* hook run after the source's Suspend */
 	void (*on_suspend)(struct fake *f);
 	/* hook run when the target is resumed, and its argument */
@@ -151,7 +153,8 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 
 		k->out_caps = NVME_HMLM_CAPS_HMLMS | NVME_HMLM_CAPS_RALBAS |
 			      NVME_HMLM_CAPS_STATE_FMTS | NVME_HMLM_CAPS_NVM_ID;
-		k->out_trattr = 3;
+		k->out_trattr = (f->no_track_mem ? 0 : 1) | (f->no_queue ? 0 : 2);
+		k->out_mcudmq = f->no_queue ? 0 : 1;
 		k->out_cntlid = 1;
 		k->out_max_xfer = 1 << 20;
 		k->out_state_nv = (uint8_t)d->nv;
@@ -175,6 +178,8 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 		struct nvme_hmlm_log_start *k = arg;
 		int p[2];
 
+		if (f->no_queue)
+			return ST_INVALID;
 		if (f->log_w >= 0)
 			return -EBUSY;
 		if (pipe2(p, O_CLOEXEC))
@@ -282,6 +287,8 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 		struct nvme_hmlm_track_mem *k = arg;
 		struct nvme_hmlm_mem_range *r = (void *)(uintptr_t)k->ranges_uptr;
 
+		if (f->no_track_mem)
+			return ST_INVALID;
 		if (k->op == NVME_HMLM_TRACK_START) {
 			if (f->mem_nores) {
 				k->out_gran = 3;

@@ -862,6 +862,116 @@ TEST_F(mig, handover_daemon_killed_or_failing_at_every_step)
 	munmap(k, sizeof(*k));
 }
 
+/* The stream at @path ends with a verified END record. */
+static int stream_complete(const char *path)
+{
+	struct hmlm_stream_reader *rd;
+	struct hmlm_stream_record rec;
+	struct hmlm_stream_info info;
+	int fd = open(path, O_RDONLY), ret;
+
+	if (fd < 0)
+		return 0;
+	ret = hmlm_stream_reader_open(fd, HMLM_STREAM_READER_STRICT_EOF, &info, &rd);
+	while (!ret && (ret = hmlm_stream_read_record(rd, &rec)) > 0)
+		ret = 0;
+	if (rd && !ret)
+		hmlm_stream_reader_close(rd);
+	close(fd);
+	return ret == 0;
+}
+
+/*
+ * hmlm_migrate_out() killed or failing at every ioctl: afterwards either
+ * the source runs or it stays suspended (KEEP) and the stream is complete
+ * for a target to resume from, never both. Only a death between the KEEP
+ * and the last byte of the END record leaves neither.
+ */
+/* One hmlm_migrate_out() into stream_path in a child, fault at ioctl @at. */
+static int killer_run_out(FIXTURE_DATA(mig) *self, struct killer *k,
+			  const struct fake *tmpl, unsigned int at,
+			  unsigned int fault)
+{
+	int status;
+	pid_t pid;
+
+	memcpy(&k->f, tmpl, sizeof(k->f));
+	k->armed = 0;
+	k->n = 0;
+	k->at = at;
+	k->fault = fault;
+	k->cmd_at = 0;
+	k->returned = 0;
+	k->ret = 0;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		struct hmlm_migrate_report r = { .size = sizeof(r) };
+		int out = open(self->stream_path, O_WRONLY | O_TRUNC);
+
+		mock_set_handler(killer_handler, k);
+		self->c.f = &k->f;
+		k->armed = 1;
+		k->ret = hmlm_migrate_out(self->src, &self->map, 1, out,
+					  &self->p, &r);
+		k->returned = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	fake_release(&k->f.src);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST_F(mig, handover_out_daemon_killed_or_failing_at_every_step)
+{
+	struct fake tmpl = self->f;
+	struct killer *k;
+	unsigned int total, at, fault, window = 0;
+	int fd = mk(self->stream_path, "/tmp/hmlm-stream-XXXXXX");
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, k);
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, killer_run_out(self, k, &tmpl, UINT32_MAX, KILL_BEFORE));
+	ASSERT_TRUE(k->returned);
+	ASSERT_EQ(0, k->ret);
+	ASSERT_TRUE(stream_complete(self->stream_path));
+	total = k->n;
+	for (at = 0; at < total; at++) {
+		for (fault = 0; fault < NR_FAULTS; fault++) {
+			int sig = killer_run_out(self, k, &tmpl, at, fault);
+			int src_runs = !k->f.src.suspended;
+			int complete = stream_complete(self->stream_path);
+			int ok;
+
+			if (k->returned)
+				ok = k->ret ? src_runs && !complete :
+					      !src_runs && k->f.src.keep && complete;
+			else if (!src_runs && !complete)
+				ok = k->f.src.keep && ++window <= 1;
+			else
+				ok = src_runs != complete;
+			if (!ok)
+				TH_LOG("%s ioctl %u of %u: sig %d returned %d (%d) src %s%s stream %s",
+				       fault_name[fault], at, total, sig,
+				       k->returned, k->ret,
+				       src_runs ? "runs" : "suspended",
+				       k->f.src.keep ? "+keep" : "",
+				       complete ? "complete" : "incomplete");
+			EXPECT_TRUE(ok);
+		}
+	}
+	/* the KEEP is the last ioctl: killed after it, the END is not out */
+	EXPECT_EQ(1u, window);
+	munmap(k, sizeof(*k));
+}
+
 static int fail_keep_handler(int fd, unsigned long cmd, void *arg, void *priv)
 {
 	struct fake *f = priv;
@@ -1104,6 +1214,157 @@ TEST_F(mig, abi_caps_sizes_and_version)
 	EXPECT_EQ(2, big.c.num_state_versions);
 	EXPECT_EQ(HMLM_VERSION, hmlm_version());
 	EXPECT_EQ(HMLM_VERSION_CODE(0, 4, 0), hmlm_version());
+}
+
+/* ---- capability-driven flows ---- */
+
+TEST_F(mig, no_queue_stop_and_copies_everything_allocated)
+{
+	const struct mock_call *susp;
+
+	self->f.no_queue = 1;
+	fill_lbas(self->src_fd, 512, 128, 42);	/* the VM wrote before */
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_NO_QUEUE);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_LOG_START));
+	EXPECT_EQ(0u, self->r.rounds);
+	/* all of it while suspended: nothing tells what changed before */
+	EXPECT_EQ((64 + 128 + 100) * LBA, self->r.stopcopy_bytes);
+	EXPECT_EQ(0u, self->c.phases[HMLM_PHASE_PRECOPY]);
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_STOPCOPY]);
+	susp = mock_get((unsigned int)fake_index(&self->f, &self->f.src, NVME_HMLM_SUSPEND, 0));
+	ASSERT_NE(NULL, susp);
+	EXPECT_FALSE(((const struct nvme_hmlm_suspend *)susp->data)->flags &
+		     NVME_HMLM_SUSPEND_DUDMQ);
+	EXPECT_TRUE(self->f.src.keep);
+	EXPECT_EQ(1u, self->f.dst.resumes);
+}
+
+TEST_F(mig, no_queue_through_the_stream)
+{
+	struct hmlm_migrate_report in = { .size = sizeof(in) };
+	int fd;
+
+	self->f.no_queue = 1;
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_NO_QUEUE);
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &self->p, &in));
+	close(fd);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(self->f.state_len, self->f.set_len);
+}
+
+TEST_F(mig, no_memory_tracking_reports_every_range_dirty)
+{
+	struct hmlm_mem_range mr[2] = { { 0x100000, 1 << 20 }, { 1ULL << 32, 4096 } };
+
+	self->f.no_track_mem = 1;
+	self->p.mem_ranges = mr;
+	self->p.nr_mem_ranges = 2;
+	self->p.mem_dirty = on_mem;
+	self->p.mem_arg = &self->c;
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_MEM_ALL);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_TRACK_MEM));
+	EXPECT_EQ(2u, self->c.mem_cb_ranges);
+	EXPECT_EQ((1u << 20) + 4096u, self->c.mem_cb_len);
+	EXPECT_EQ(2u, self->r.mem_ranges_reported);
+}
+
+TEST_F(mig, vendor_state_used_when_both_list_it)
+{
+	static const uint8_t u[16] = { 0xa5, 1, 2, 3 };
+
+	/* the fake lists no UUID by default: NVMe state only, said so */
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_NVME_STATE);
+	EXPECT_EQ(0, self->f.set_csuuidi);
+	EXPECT_EQ(0, ((const struct nvme_hmlm_get_state *)mock_nth(NVME_HMLM_GET_STATE, 0)->data)->csuuidi);
+	/* the source lists one the target does not: still NVMe only */
+	memcpy(self->f.src.uuids[0], u, 16);
+	self->f.src.nuuid = 1;
+	self->r.size = sizeof(self->r);
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_NVME_STATE);
+	/* both list it: the vendor part moves too */
+	memcpy(self->f.dst.uuids[0], u, 16);
+	self->f.dst.nuuid = 1;
+	self->r.size = sizeof(self->r);
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_NVME_STATE);
+	EXPECT_EQ(1, self->f.set_csuuidi);
+}
+
+TEST_F(mig, no_reduced_refuses_before_the_source_is_touched)
+{
+	char msg[256];
+	unsigned int calls;
+
+	self->f.no_queue = 1;
+	self->f.src.nuuid = self->f.dst.nuuid = 1;
+	memset(self->f.src.uuids[0], 7, 16);
+	memset(self->f.dst.uuids[0], 7, 16);
+	self->p.flags = HMLM_MIGRATE_NO_REDUCED;
+	calls = mock_ncalls();
+	EXPECT_EQ(-EOPNOTSUPP, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(HMLM_STEP_PLAN, self->r.err_step);
+	EXPECT_EQ(HMLM_MISSING_QUEUE, self->r.err_missing);
+	/* only the two Identify: no Suspend, no queue, nothing written */
+	EXPECT_EQ(calls + 2, mock_ncalls());
+	EXPECT_EQ(2u, mock_count(NVME_HMLM_GET_CAPS));
+	EXPECT_TRUE(all_byte(self->dst_fd, 0xee));
+	ASSERT_LT(0, hmlm_migrate_strerror(&self->r, -EOPNOTSUPP, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "source has no user data migration queue")) TH_LOG("%s", msg);
+	EXPECT_NE(NULL, strstr(msg, "MCUDMQ")) TH_LOG("%s", msg);
+	/* memory tracking missing, through the stream */
+	self->f.no_queue = 0;
+	self->f.no_track_mem = 1;
+	self->p.mem_ranges = (const struct hmlm_mem_range[]){ { 0, 4096 } };
+	self->p.nr_mem_ranges = 1;
+	self->r.size = sizeof(self->r);
+	EXPECT_EQ(-EOPNOTSUPP, out_to_file(_metadata, self));
+	EXPECT_EQ(HMLM_MISSING_MEM_TRACK, self->r.err_missing);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SUSPEND));
+	/* the vendor format: the target lists another UUID */
+	self->f.no_track_mem = 0;
+	memset(self->f.dst.uuids[0], 8, 16);
+	self->r.size = sizeof(self->r);
+	EXPECT_EQ(-EOPNOTSUPP, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(HMLM_MISSING_VENDOR_STATE | HMLM_MISSING_TARGET, self->r.err_missing);
+	ASSERT_LT(0, hmlm_migrate_strerror(&self->r, -EOPNOTSUPP, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "the target lists no vendor")) TH_LOG("%s", msg);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SUSPEND));
+}
+
+TEST_F(mig, nvme_error_names_the_step_and_the_command)
+{
+	char msg[256];
+
+	self->f.set_status = ST_INVALID;
+	EXPECT_EQ(-EIO, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(HMLM_STEP_STATE_SET, self->r.err_step);
+	ASSERT_LT(0, hmlm_migrate_strerror(&self->r, -EIO, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "setting the controller state on the target")) TH_LOG("%s", msg);
+	EXPECT_NE(NULL, strstr(msg, "Set Controller State")) TH_LOG("%s", msg);
+	EXPECT_NE(NULL, strstr(msg, "0x4002 (Invalid Field in Command, DNR)")) TH_LOG("%s", msg);
+	/* the target's Suspend */
+	self->f.set_status = 0;
+	self->f.suspend_dst_status = 0x4006;
+	self->r.size = sizeof(self->r);
+	EXPECT_EQ(-EIO, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(HMLM_STEP_TARGET_SUSPEND, self->r.err_step);
+	EXPECT_EQ(0x4006, self->r.nvme_status);
+	/* a cancel (the fake's queue ends only with a Suspend DUDMQ) */
+	close(self->f.log_w);
+	self->f.log_w = -1;
+	self->f.suspend_dst_status = 0;
+	self->c.cancel_phase = HMLM_PHASE_SUSPENDED;
+	self->r.size = sizeof(self->r);
+	EXPECT_EQ(-ECANCELED, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(HMLM_STEP_CALLBACK, self->r.err_step);
 }
 
 /*

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The hand-over and the way back: the target's flush, the source's KEEP
+ * (the commit point), the cancel path that resumes the source.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/aio_abi.h>
+#include <linux/nvme_hmlm.h>
+
+#include "internal.h"
+#include "migrate_int.h"
+
+/*
+ * The target's flush as asynchronous fdatasync: how many were submitted
+ * (0: none, hmlm_mig_sync_wait() flushes synchronously).
+ */
+int hmlm_mig_sync_start(struct mig *m)
+{
+	struct iocb cbs[BATCH_IOS], *ptrs[BATCH_IOS];
+	unsigned int i, nr = 0;
+	long n;
+
+	if (m->nr_ns > BATCH_IOS || !hmlm_mig_batch_ready(m))
+		return 0;
+	for (i = 0; i < m->nr_ns; i++) {
+		memset(&cbs[nr], 0, sizeof(cbs[nr]));
+		cbs[nr].aio_lio_opcode = IOCB_CMD_FDSYNC;
+		cbs[nr].aio_fildes = (uint32_t)m->ns[i].dst.fd;
+		ptrs[nr] = &cbs[nr];
+		nr++;
+	}
+	n = syscall(SYS_io_submit, m->aio, nr, ptrs);
+	if (n == (long)nr)
+		return (int)nr;
+	/* none or part went: wait for those, then flush synchronously */
+	if (n > 0) {
+		struct io_event ev[BATCH_IOS];
+		int err = 0;
+
+		hmlm_mig_aio_reap(m, n, ev, &err);
+	}
+	return 0;
+}
+
+int hmlm_mig_sync_wait(struct mig *m, int nr)
+{
+	struct io_event ev[BATCH_IOS];
+	unsigned int i;
+	int ret = 0, err = 0;
+	long k;
+
+	if (!nr) {
+		for (i = 0; i < m->nr_ns && !ret; i++)
+			ret = hmlm_bdev_sync(&m->ns[i].dst);
+		return hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret);
+	}
+	k = hmlm_mig_aio_reap(m, nr, ev, &err);
+	if (k < 0)
+		return k;
+	for (i = 0; i < (unsigned int)k; i++)
+		if (!ret && ev[i].res < 0)
+			ret = (int)ev[i].res;
+	if (ret == -EINVAL)	/* no asynchronous fsync here */
+		ret = hmlm_mig_sync_wait(m, 0);
+	return ret ? hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret) : err;
+}
+
+/*
+ * Resume of a controller a Suspend was sent to. A Suspend whose wait was
+ * cut short (EINTR, ETIMEDOUT) is still in flight and the Resume fails
+ * with EBUSY until it completes (at most the NVMe admin timeout): it is
+ * tried again. "Controller Not Suspended" (the Suspend failed) is
+ * success: the controller runs.
+ */
+int hmlm_mig_resume(struct hmlm_session *s)
+{
+	uint64_t end = hmlm_now_ns() + RESUME_WAIT_MS * 1000000ULL;
+	int ret;
+
+	for (;;) {
+		ret = hmlm_resume(s);
+		if (ret != -EBUSY && ret != -EINTR)
+			break;
+		if (hmlm_now_ns() > end)
+			break;
+		usleep(1000);
+	}
+	if (ret == -EIO &&
+	    (hmlm_session_nvme_status(s) & NVME_STATUS_SCT_SC) ==
+	    NVME_STATUS_NOT_SUSP)
+		ret = 0;
+	return ret;
+}
+
+/*
+ * The source goes on: stop what was started, resume it if a Suspend was
+ * sent to it (that also takes back a KEEP: the source runs again).
+ */
+void hmlm_mig_cancel_source(struct mig *m)
+{
+	uint16_t keep = hmlm_session_nvme_status(m->src);
+
+	if (m->log) {
+		m->r->log_records += hmlm_log_records(m->log);
+		hmlm_log_close(m->log);
+		m->log = NULL;
+	}
+	if (m->src_suspend_sent && !hmlm_mig_resume(m->src))
+		m->r->flags |= HMLM_REPORT_SOURCE_RESUMED;
+	hmlm_mig_mem_stop(m);
+	m->src->nvme_status = keep;
+}
+
+/*
+ * The hand-over's commit point: the source is told to stay suspended even
+ * when its session ends (KEEP), and that is confirmed before anything can
+ * make the target run. A daemon that dies before this returns leaves the
+ * source to be resumed by the kernel; one that dies after it leaves both
+ * controllers suspended (the target never resumes on its own: it was
+ * suspended with KEEP too), never both running.
+ */
+int hmlm_mig_keep_source(struct mig *m)
+{
+	int ret = hmlm_mig_deadline(m);
+
+	if (!ret)
+		ret = hmlm_mig_fail(m, HMLM_STEP_KEEP,
+				    hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0));
+	if (!ret)
+		m->committed = 1;
+	return ret;
+}
