@@ -47,8 +47,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
 log "apt-get update"
-apt-get update -qq
+apt-get -o DPkg::Lock::Timeout=600 update -qq
 log "installing ${#PKGS[@]} packages"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+# another apt-get (another checkout's make check) may hold the lock
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+	--no-install-recommends "${PKGS[@]}" >/dev/null
 echo "$want" > "$stamp"
 log "host packages installed"
