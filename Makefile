@@ -7,7 +7,7 @@ DESTDIR ?=
 HOST_RESULT ?= /dev/null
 
 .PHONY: all driver lib tools examples selftests check host-check demo bench vm-shell \
-	deps install clean check-debug fuzz-kernel
+	deps install clean check-debug fuzz-kernel fuzz
 
 all: driver lib tools examples
 
@@ -46,12 +46,18 @@ check:
 check-debug:
 	@scripts/check-debug.sh
 
-# The structured ioctl fuzzer on the debug kernel, DURATION seconds, SEED
-# (random when unset; a failing run prints the seed that replays it).
-DURATION ?= 300
+# The structured ioctl fuzzer on the debug kernel, DURATION seconds
+# (default 300), SEED (random when unset; a failing run prints the seed
+# that replays it).
 SEED ?=
 fuzz-kernel:
-	@scripts/fuzz-kernel.sh $(DURATION) $(SEED)
+	@scripts/fuzz-kernel.sh $(or $(DURATION),300) $(SEED)
+
+# libFuzzer harnesses (selftests/fuzz, clang): DURATION seconds each
+# (default 60) after the seeds (make check runs the seeds only).
+fuzz:
+	$(MAKE) -C selftests/fuzz
+	@selftests/fuzz/run.sh $(or $(DURATION),60)
 
 demo:
 	@scripts/demo.sh
@@ -73,3 +79,4 @@ clean:
 	$(MAKE) -C lib/examples clean
 	$(MAKE) -C tools/hmlmctl clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C selftests/fuzz clean

@@ -129,7 +129,7 @@ uint16_t hmlm_session_nvme_status(const struct hmlm_session *session);
  * versioned sequence of checksummed records written to and read from any fd
  * (pipes and sockets included; the library never seeks).
  */
-#define HMLM_STREAM_VERSION_MAJOR	1
+#define HMLM_STREAM_VERSION_MAJOR	2
 #define HMLM_STREAM_VERSION_MINOR	0
 
 #define HMLM_STREAM_MAX_PAYLOAD	(16U << 20)	/* bytes; larger: -EMSGSIZE */
@@ -175,6 +175,19 @@ struct hmlm_stream_ns {
 };
 
 /**
+ * struct hmlm_stream_fmt - the controller state format a stream carries
+ *
+ * Announced in the HEADER, so a target can refuse a format it cannot take
+ * before anything is copied; the STATE record must match it. All zero:
+ * not announced.
+ */
+struct hmlm_stream_fmt {
+	uint16_t flags;		/* HMLM_STREAM_STATE_* */
+	uint16_t nvme_version;	/* with HMLM_STREAM_STATE_NVME */
+	uint8_t uuid[16];	/* with HMLM_STREAM_STATE_VENDOR */
+};
+
+/**
  * struct hmlm_stream_info - what the stream header says about the source
  */
 struct hmlm_stream_info {
@@ -187,6 +200,28 @@ struct hmlm_stream_info {
 	char serial[HMLM_STREAM_SERIAL_LEN + 1];	/* MMC serial, NUL-terminated */
 	uint32_t num_ns;	/* at most HMLM_STREAM_MAX_NS */
 	const struct hmlm_stream_ns *ns;	/* reader: owned by the reader */
+	struct hmlm_stream_fmt state_fmt;	/* the STATE record to come */
+};
+
+/**
+ * struct hmlm_stream_io - the stream over the caller's channel
+ * @size: sizeof(struct hmlm_stream_io); larger: -E2BIG.
+ * @flags: 0.
+ * @read: Reader: up to @len bytes into @buf; the count, 0 at end of file
+ *	or a negative errno (-EINTR and -EAGAIN: called again).
+ * @write: Writer: some of @len bytes from @buf; the count (> 0) or a
+ *	negative errno (-EINTR and -EAGAIN: called again).
+ * @arg: Their first argument.
+ *
+ * The reader asks for exactly the bytes of the next record and never
+ * reads past END, so the channel may carry other data after the stream.
+ */
+struct hmlm_stream_io {
+	uint32_t size;
+	uint32_t flags;
+	long (*read)(void *arg, void *buf, size_t len);
+	long (*write)(void *arg, const void *buf, size_t len);
+	void *arg;
 };
 
 /**
@@ -282,6 +317,12 @@ int hmlm_stream_write_state(struct hmlm_stream_writer *writer,
 			    const struct hmlm_stream_state *state);
 int hmlm_stream_write_round(struct hmlm_stream_writer *writer,
 			    const struct hmlm_stream_round *round);
+int hmlm_stream_writer_open_io(const struct hmlm_stream_io *io,
+			       const struct hmlm_stream_info *info,
+			       unsigned int flags,
+			       struct hmlm_stream_writer **writer);
+int hmlm_stream_writer_set_deadline(struct hmlm_stream_writer *writer,
+				    uint64_t deadline_ns);
 int hmlm_stream_writer_finish(struct hmlm_stream_writer *writer);
 uint64_t hmlm_stream_writer_bytes(const struct hmlm_stream_writer *writer);
 void hmlm_stream_writer_close(struct hmlm_stream_writer *writer);
@@ -289,6 +330,12 @@ void hmlm_stream_writer_close(struct hmlm_stream_writer *writer);
 int hmlm_stream_reader_open(int fd, unsigned int flags,
 			    struct hmlm_stream_info *info,
 			    struct hmlm_stream_reader **reader);
+int hmlm_stream_reader_open_io(const struct hmlm_stream_io *io,
+			       unsigned int flags,
+			       struct hmlm_stream_info *info,
+			       struct hmlm_stream_reader **reader);
+int hmlm_stream_reader_set_deadline(struct hmlm_stream_reader *reader,
+				    uint64_t deadline_ns);
 int hmlm_stream_read_record(struct hmlm_stream_reader *reader,
 			    struct hmlm_stream_record *rec);
 uint64_t hmlm_stream_reader_bytes(const struct hmlm_stream_reader *reader);
@@ -569,6 +616,12 @@ struct hmlm_ns_map {
  *	passes first, the source is resumed and the call fails with
  *	-ETIMEDOUT (HMLM_REPORT_DEADLINE). A wait that cannot be abandoned
  *	(I/O in flight, one admin command) ends first.
+ * @target_caps: hmlm_migrate_out(): the target's capabilities (its
+ *	controller state formats), when the caller has them: the state
+ *	format is chosen from what both accept, and a target that accepts
+ *	none of the source's is refused with -EOPNOTSUPP before anything is
+ *	written or the source is suspended. NULL: the source's best format,
+ *	which the target checks when it reads the stream's HEADER.
  */
 struct hmlm_migrate_params {
 	uint32_t size;
@@ -585,9 +638,10 @@ struct hmlm_migrate_params {
 	hmlm_mem_fn mem_dirty;
 	void *mem_arg;
 	uint64_t stop_deadline_us;
+	const struct hmlm_caps *target_caps;
 };
 
-/* The 0.3 layout, without stop_deadline_us */
+/* The 0.3 layout, without stop_deadline_us and target_caps */
 #define HMLM_MIGRATE_PARAMS_SIZE_VER0	88
 
 /* struct hmlm_migrate_report.flags */

@@ -117,6 +117,10 @@ HMLM_EXPORT int hmlm_get_caps(const char *nvme_dev, struct hmlm_caps *caps)
 	return ret;
 }
 
+/* hmlm_list_secondary(): EMSGSIZE answers followed, entries at most */
+#define SEC_LIST_TRIES	4
+#define SEC_LIST_MAX	65535
+
 HMLM_EXPORT int hmlm_list_secondary(const char *nvme_dev,
 				    struct hmlm_secondary **list)
 {
@@ -124,17 +128,26 @@ HMLM_EXPORT int hmlm_list_secondary(const char *nvme_dev,
 	struct nvme_hmlm_get_caps k;
 	struct hmlm_secondary *out;
 	uint32_t want = 0, i;
-	int ret;
+	int ret, tries;
 
 	if (!list)
 		return -EINVAL;
 	*list = NULL;
-	/* The list can grow between the calls (VFs enabled): ask until it fits. */
-	for (;;) {
+	/*
+	 * The list can grow between the calls (VFs enabled): ask until it
+	 * fits, a few times. The count the kernel answers is checked against
+	 * the room given, never trusted to index the buffer.
+	 */
+	for (tries = 0;; tries++) {
 		ret = get_caps(nvme_dev, &k, sec, want, NULL);
 		if (ret != -EMSGSIZE)
 			break;
 		free(sec);
+		sec = NULL;
+		if (tries == SEC_LIST_TRIES)
+			return -EAGAIN;
+		if (k.sec_num <= want || k.sec_num > SEC_LIST_MAX)
+			return -EPROTO;
 		want = k.sec_num;
 		sec = calloc(want, sizeof(*sec));
 		if (!sec)
@@ -147,6 +160,10 @@ HMLM_EXPORT int hmlm_list_secondary(const char *nvme_dev,
 	if (!(k.out_caps & NVME_HMLM_CAPS_SEC_LIST) || k.sec_num == 0) {
 		free(sec);
 		return 0;
+	}
+	if (k.sec_num > want) {
+		free(sec);
+		return -EPROTO;
 	}
 	out = calloc(k.sec_num, sizeof(*out));
 	if (!out) {

@@ -269,6 +269,7 @@ HMLM_EXPORT int hmlm_extents_add(struct hmlm_extents *set, uint32_t nsid,
 		if (!reserve(ns)) {
 			/* never lose a dirty LBA: fall back to all of them */
 			set_whole(set, ns);
+			enforce_bound(set);
 			return 0;
 		}
 		memmove(&ns->v[i + 1], &ns->v[i], sizeof(*ns->v) * (ns->n - i));
@@ -309,6 +310,8 @@ HMLM_EXPORT int hmlm_extents_mark_all(struct hmlm_extents *set, uint32_t nsid)
 	if (!ns)
 		return -ENOENT;
 	set_whole(set, ns);
+	/* an empty namespace gains an extent: the others may coarsen */
+	enforce_bound(set);
 	return 0;
 }
 

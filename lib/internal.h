@@ -28,6 +28,9 @@ int hmlm_caps_get(struct hmlm_session *session, struct hmlm_caps *caps);
 int hmlm_ioctl(int fd, unsigned long cmd, void *arg, uint16_t *nvme_status);
 int hmlm_open_nvme(const char *nvme_dev);
 struct nvme_hmlm_get_caps;
+/* lib/crc32c.c: the reference implementation, and which one runs */
+uint32_t hmlm_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+const char *hmlm_crc32c_impl(void);
 void hmlm_caps_from_kernel(struct hmlm_caps *caps,
 			   const struct nvme_hmlm_get_caps *k);
 

@@ -81,7 +81,12 @@ int hmlm_mig_full_pass(struct mig *m)
 	if (!m->r->allocated_bytes)
 		m->r->allocated_bytes = hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
 	m->prog.bytes_total += hmlm_extents_bytes(alloc, HMLM_NSID_ALL);
-	ret = hmlm_mig_progress(m, m->prog.phase);
+	/* the pre-copy's size, for the target's progress (ROUND 0) */
+	if (!m->round && m->prog.phase == HMLM_PHASE_PRECOPY)
+		ret = hmlm_mig_write_round(m, 0, hmlm_extents_bytes(alloc,
+								  HMLM_NSID_ALL));
+	if (!ret)
+		ret = hmlm_mig_progress(m, m->prog.phase);
 	t0 = hmlm_now_ns();
 	b0 = m->r->bytes_copied;
 	for (i = 0; i < m->nr_ns && !ret; i++) {

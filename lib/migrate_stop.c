@@ -96,6 +96,9 @@ int hmlm_mig_stop_source(struct mig *m, uint64_t *t_suspended)
 	t0 = hmlm_now_ns();
 	if (m->p.stop_deadline_us) {
 		m->deadline_ns = t0 + m->p.stop_deadline_us * 1000;
+		/* and the stream's writes: a stalled channel ends there too */
+		if (m->w)
+			hmlm_stream_writer_set_deadline(m->w, m->deadline_ns);
 		/* the Suspend's own wait within it (0 is the admin timeout) */
 		tmo = (unsigned int)((m->p.stop_deadline_us + 999) / 1000);
 		if (!tmo || m->p.stop_deadline_us > UINT32_MAX * 1000ULL)

@@ -91,6 +91,16 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	ret = hmlm_mig_fail(&m, HMLM_STEP_IDENTIFY, hmlm_caps_get(src, &sc));
 	if (!ret)
 		ret = hmlm_mig_plan(&m, &sc, NULL, &fmt);
+	/*
+	 * The state format, agreed with the target's capabilities when the
+	 * caller has them (only their state formats count): a target that
+	 * cannot take any format the source offers is refused here, before a
+	 * byte is written or the source is touched. The HEADER announces the
+	 * format, so a target also refuses it before the copy
+	 * (hmlm_migrate_in()).
+	 */
+	if (!ret && m.p.target_caps)
+		ret = hmlm_state_fmt_common(&sc, m.p.target_caps, &fmt);
 	if (!ret)
 		ret = hmlm_mig_fail(&m, HMLM_STEP_SETUP,
 				    hmlm_mig_setup(&m, ns, nr_ns, 0));
@@ -113,6 +123,12 @@ int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	}
 	info.num_ns = nr_ns;
 	info.ns = sns;
+	info.state_fmt.flags = fmt.flags &
+		(HMLM_STREAM_STATE_NVME | HMLM_STREAM_STATE_VENDOR);
+	if (fmt.flags & HMLM_STATE_NVME)
+		info.state_fmt.nvme_version = fmt.nvme_version;
+	if (fmt.flags & HMLM_STATE_VENDOR)
+		memcpy(info.state_fmt.uuid, fmt.uuid, 16);
 	ret = hmlm_mig_fail(&m, HMLM_STEP_STREAM,
 			    hmlm_stream_writer_open(out_fd, &info, 0, &m.w));
 	if (!ret)
@@ -188,6 +204,242 @@ static const struct hmlm_ns_map *map_by_src(const struct hmlm_ns_map *ns,
 	return NULL;
 }
 
+/* The receive side: one stream replayed on the target. */
+struct rx {
+	struct hmlm_session *dst;
+	const struct hmlm_ns_map *ns;
+	unsigned int nr_ns;
+	struct hmlm_bdev *bd;		/* per map entry */
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report *r;
+	struct hmlm_progress prog;
+	struct hmlm_state st;		/* from the STATE record */
+	bool have_state;
+	void *buf;			/* aligned, for O_DIRECT writes */
+	size_t buf_len;
+	uint64_t t_final;		/* the FINAL round began (downtime) */
+};
+
+/*
+ * The stream's namespaces against the map and the target's block devices:
+ * every one mapped, same LBA size, room enough. Nothing is written.
+ */
+static int rx_open_namespaces(struct rx *x, const struct hmlm_stream_info *info)
+{
+	unsigned int i;
+	int ret;
+
+	if (info->num_ns != x->nr_ns)
+		return -ENOENT;
+	for (i = 0; i < info->num_ns; i++) {
+		const struct hmlm_ns_map *mp = map_by_src(x->ns, x->nr_ns,
+							  info->ns[i].nsid);
+		struct hmlm_bdev *b;
+
+		if (!mp)
+			return -ENOENT;
+		b = &x->bd[mp - x->ns];
+		ret = hmlm_bdev_open(mp->dst_bdev, 1, b);
+		if (!ret)
+			ret = hmlm_bdev_check(b, x->dst->mmc_fd, mp->dst_nsid);
+		if (ret)
+			return ret;
+		if (b->lba_size != info->ns[i].lba_size)
+			return -EINVAL;
+		if (b->nlbas < info->ns[i].nlbas)
+			return -ENOSPC;
+	}
+	return 0;
+}
+
+/* The announced state format is one the target can set: else EOPNOTSUPP. */
+static int rx_check_format(struct rx *x, const struct hmlm_stream_fmt *f)
+{
+	struct hmlm_caps dc;
+	int ret;
+
+	if (!f->flags)
+		return 0;	/* not announced: checked at Set State */
+	ret = hmlm_caps_get(x->dst, &dc);
+	if (ret)
+		return ret;
+	if ((f->flags & HMLM_STREAM_STATE_NVME) &&
+	    !hmlm_csvi_of(&dc, f->nvme_version))
+		return -EOPNOTSUPP;
+	if ((f->flags & HMLM_STREAM_STATE_VENDOR) &&
+	    !hmlm_csuuidi_of(&dc, f->uuid))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* DATA, DIRTY: written to the target namespace; DEALLOC: zeroed there. */
+static int rx_extent(struct rx *x, const struct hmlm_stream_record *rec)
+{
+	const struct hmlm_stream_extent *e = &rec->extent;
+	const struct hmlm_ns_map *mp = map_by_src(x->ns, x->nr_ns, e->nsid);
+	struct hmlm_bdev *b;
+	int ret;
+
+	if (!mp)
+		return -EPROTO;
+	b = &x->bd[mp - x->ns];
+	if (rec->type == HMLM_STREAM_REC_DEALLOC)
+		return hmlm_bdev_zero(b, e->slba, e->nlb);
+	if (e->len != e->nlb * b->lba_size)
+		return -EPROTO;
+	if (e->len > x->buf_len) {
+		free(x->buf);
+		x->buf_len = 0;
+		x->buf = hmlm_buf_alloc(e->len);
+		if (!x->buf)
+			return -ENOMEM;
+		x->buf_len = e->len;
+	}
+	memcpy(x->buf, e->data, e->len);
+	ret = hmlm_bdev_write(b, e->slba, e->nlb, x->buf);
+	if (ret)
+		return ret;
+	x->r->bytes_copied += e->len;
+	if (e->round)
+		x->r->bytes_rewritten += e->len;
+	if (e->round <= HMLM_MIGRATE_MAX_ROUNDS)
+		x->r->round_bytes[e->round] += e->len;
+	if (x->prog.phase == HMLM_PHASE_STOPCOPY)
+		x->r->stopcopy_bytes += e->len;
+	if (!e->round)
+		x->r->allocated_bytes += e->len;
+	x->prog.bytes_done += e->len;
+	if (x->prog.bytes_total < x->prog.bytes_done)
+		x->prog.bytes_total = x->prog.bytes_done;
+	return 0;
+}
+
+/* MEM: the dirty memory ranges, handed to the caller's callback. */
+static int rx_mem(struct rx *x, const struct hmlm_stream_record *rec)
+{
+	struct hmlm_mem_range *mr;
+	uint32_t k;
+	int ret = 0;
+
+	x->r->mem_ranges_reported += rec->mem.count;
+	if (!x->p.mem_dirty || !rec->mem.count)
+		return 0;
+	mr = calloc(rec->mem.count, sizeof(*mr));
+	if (!mr)
+		return -ENOMEM;
+	for (k = 0; k < rec->mem.count; k++) {
+		mr[k].addr = rec->mem.ranges[k].start;
+		mr[k].len = rec->mem.ranges[k].len;
+	}
+	if (x->p.mem_dirty(mr, rec->mem.count, x->p.mem_arg))
+		ret = -ECANCELED;
+	free(mr);
+	return ret;
+}
+
+/* STATE: kept until END has verified the whole stream. */
+static int rx_state(struct rx *x, const struct hmlm_stream_record *rec)
+{
+	struct hmlm_state *st = &x->st;
+
+	free(st->data);
+	st->data = malloc(rec->state.len ? rec->state.len : 1);
+	if (!st->data)
+		return -ENOMEM;
+	memcpy(st->data, rec->state.data, rec->state.len);
+	st->len = rec->state.len;
+	st->flags = 0;
+	if (rec->state.flags & HMLM_STREAM_STATE_NVME)
+		st->flags |= HMLM_STATE_NVME;
+	if (rec->state.flags & HMLM_STREAM_STATE_VENDOR)
+		st->flags |= HMLM_STATE_VENDOR;
+	st->nvme_version = rec->state.nvme_version;
+	memcpy(st->uuid, rec->state.uuid, 16);
+	x->have_state = true;
+	return 0;
+}
+
+/*
+ * ROUND: a round starts with dirty_bytes to come, so the progress of the
+ * round is bytes_done against bytes_total. The FINAL round starts when the
+ * source is suspended: the target's view of the downtime begins.
+ */
+static int rx_round(struct rx *x, const struct hmlm_stream_record *rec)
+{
+	x->prog.round = rec->round.round;
+	x->prog.dirty_bytes = rec->round.dirty_bytes;
+	x->prog.bytes_total = x->prog.bytes_done + rec->round.dirty_bytes;
+	if (rec->round.flags & HMLM_STREAM_ROUND_FINAL) {
+		x->prog.phase = HMLM_PHASE_STOPCOPY;
+		x->t_final = hmlm_now_ns();
+	} else if (rec->round.round) {
+		x->prog.phase = HMLM_PHASE_ROUND;
+		x->r->rounds = rec->round.round;
+	}
+	return 0;
+}
+
+static int rx_record(struct rx *x, const struct hmlm_stream_record *rec)
+{
+	switch (rec->type) {
+	case HMLM_STREAM_REC_DATA:
+	case HMLM_STREAM_REC_DIRTY:
+	case HMLM_STREAM_REC_DEALLOC:
+		return rx_extent(x, rec);
+	case HMLM_STREAM_REC_MEM:
+		return rx_mem(x, rec);
+	case HMLM_STREAM_REC_STATE:
+		return rx_state(x, rec);
+	case HMLM_STREAM_REC_ROUND:
+		return rx_round(x, rec);
+	default:
+		return 0;	/* a skippable record of a newer minor */
+	}
+}
+
+static void rx_progress(struct rx *x, enum hmlm_phase phase)
+{
+	x->prog.phase = phase;
+	if (x->p.progress)
+		x->p.progress(&x->prog, x->p.progress_arg);
+}
+
+/*
+ * The hand-over on the target, once END verified the stream: the writes
+ * flushed, the state set, the target resumed.
+ */
+static int rx_finish(struct rx *x)
+{
+	uint64_t t0, t1;
+	unsigned int i;
+	int ret = 0;
+
+	if (!x->have_state)
+		return -EPROTO;
+	x->r->state_bytes = x->st.len;
+	for (i = 0; i < x->nr_ns && !ret; i++)
+		ret = hmlm_bdev_sync(&x->bd[i]);
+	if (ret)
+		return ret;
+	rx_progress(x, HMLM_PHASE_STATE);
+	t0 = hmlm_now_ns();
+	ret = target_set_state(x->dst, &x->st);
+	if (!ret && !(x->p.flags & HMLM_MIGRATE_NO_RESUME))
+		ret = hmlm_resume(x->dst);
+	t1 = hmlm_now_ns();
+	x->r->suspend_to_resume_ns = t1 - t0;
+	x->r->state_set_ns = t1 - t0;
+	if (ret) {
+		x->r->nvme_status = hmlm_session_nvme_status(x->dst);
+		return ret;
+	}
+	/* from the FINAL round's start here to the Resume */
+	x->r->downtime_ns = t1 - (x->t_final ? x->t_final : t0);
+	rx_progress(x, HMLM_PHASE_RESUMED);
+	rx_progress(x, HMLM_PHASE_DONE);
+	return 0;
+}
+
 /* hmlm_migrate_in(), its arguments checked (migrate.c) */
 int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		unsigned int nr_ns, int in_fd,
@@ -195,17 +447,12 @@ int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		struct hmlm_migrate_report *report)
 {
 	struct hmlm_migrate_report dummy;
-	struct hmlm_migrate_params p;
 	struct hmlm_stream_reader *rd = NULL;
 	struct hmlm_stream_info info;
 	struct hmlm_stream_record rec;
-	struct hmlm_progress prog;
-	struct hmlm_state st = { 0 };
-	struct hmlm_bdev *bd = NULL;
-	size_t buf_len = 0;
-	void *buf = NULL;
+	struct rx x;
 	unsigned int i;
-	int ret, have_state = 0, cancel_ok = 1;
+	int ret;
 
 	if (!report)
 		report = &dummy;
@@ -215,208 +462,48 @@ int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 	ret = hmlm_mig_check_map(ns, nr_ns);
 	if (ret)
 		return ret;
-	hmlm_mig_params_defaults(&p, params);
-	memset(&prog, 0, sizeof(prog));
-	prog.size = sizeof(prog);
+	memset(&x, 0, sizeof(x));
+	x.dst = dst;
+	x.ns = ns;
+	x.nr_ns = nr_ns;
+	x.r = report;
+	hmlm_mig_params_defaults(&x.p, params);
+	x.prog.size = sizeof(x.prog);
+	x.prog.phase = HMLM_PHASE_PRECOPY;
 
-	bd = calloc(nr_ns, sizeof(*bd));
-	if (!bd)
+	x.bd = calloc(nr_ns, sizeof(*x.bd));
+	if (!x.bd)
 		return -ENOMEM;
 	for (i = 0; i < nr_ns; i++)
-		bd[i].fd = -1;
-	ret = hmlm_stream_reader_open(in_fd, HMLM_STREAM_READER_STRICT_EOF,
-				      &info, &rd);
-	if (ret)
-		goto out;
-	/* Every namespace of the stream must be mapped, and fit. */
-	if (info.num_ns != nr_ns) {
-		ret = -ENOENT;
-		goto out;
-	}
-	for (i = 0; i < info.num_ns; i++) {
-		const struct hmlm_ns_map *mp = map_by_src(ns, nr_ns,
-							  info.ns[i].nsid);
-		struct hmlm_bdev *b;
-
-		if (!mp) {
-			ret = -ENOENT;
-			goto out;
-		}
-		b = &bd[mp - ns];
-		ret = hmlm_bdev_open(mp->dst_bdev, 1, b);
-		if (!ret)
-			ret = hmlm_bdev_check(b, dst->mmc_fd, mp->dst_nsid);
-		if (ret)
-			goto out;
-		if (b->lba_size != info.ns[i].lba_size) {
-			ret = -EINVAL;
-			goto out;
-		}
-		if (b->nlbas < info.ns[i].nlbas) {
-			ret = -ENOSPC;
-			goto out;
-		}
-	}
-
-	prog.phase = HMLM_PHASE_PRECOPY;
-	for (;;) {
-		const struct hmlm_ns_map *mp;
-		struct hmlm_bdev *b;
-
+		x.bd[i].fd = -1;
+	/*
+	 * The stream ends at its END record: no end of file is awaited, so
+	 * the stream may ride a channel that carries more afterwards.
+	 */
+	ret = hmlm_stream_reader_open(in_fd, 0, &info, &rd);
+	if (!ret)
+		ret = rx_check_format(&x, &info.state_fmt);
+	if (!ret)
+		ret = rx_open_namespaces(&x, &info);
+	while (!ret) {
 		ret = hmlm_stream_read_record(rd, &rec);
 		if (ret <= 0)
 			break;
-		ret = 0;
-		switch (rec.type) {
-		case HMLM_STREAM_REC_DATA:
-		case HMLM_STREAM_REC_DIRTY:
-		case HMLM_STREAM_REC_DEALLOC:
-			mp = map_by_src(ns, nr_ns, rec.extent.nsid);
-			if (!mp) {
-				ret = -EPROTO;
-				break;
-			}
-			b = &bd[mp - ns];
-			if (rec.type == HMLM_STREAM_REC_DEALLOC) {
-				ret = hmlm_bdev_zero(b, rec.extent.slba,
-						     rec.extent.nlb);
-				break;
-			}
-			if (rec.extent.len != rec.extent.nlb * b->lba_size) {
-				ret = -EPROTO;
-				break;
-			}
-			if (rec.extent.len > buf_len) {
-				free(buf);
-				buf_len = rec.extent.len;
-				buf = hmlm_buf_alloc(buf_len);
-				if (!buf) {
-					ret = -ENOMEM;
-					break;
-				}
-			}
-			memcpy(buf, rec.extent.data, rec.extent.len);
-			ret = hmlm_bdev_write(b, rec.extent.slba,
-					      rec.extent.nlb, buf);
-			if (ret)
-				break;
-			report->bytes_copied += rec.extent.len;
-			if (rec.extent.round)
-				report->bytes_rewritten += rec.extent.len;
-			if (rec.extent.round <= HMLM_MIGRATE_MAX_ROUNDS)
-				report->round_bytes[rec.extent.round] +=
-					rec.extent.len;
-			if (prog.phase == HMLM_PHASE_STOPCOPY)
-				report->stopcopy_bytes += rec.extent.len;
-			if (!rec.extent.round)
-				report->allocated_bytes += rec.extent.len;
-			prog.bytes_done += rec.extent.len;
-			prog.bytes_total = prog.bytes_done;
-			break;
-		case HMLM_STREAM_REC_MEM: {
-			struct hmlm_mem_range *mr;
-			uint32_t k;
-
-			report->mem_ranges_reported += rec.mem.count;
-			if (!p.mem_dirty || !rec.mem.count)
-				break;
-			mr = calloc(rec.mem.count, sizeof(*mr));
-			if (!mr) {
-				ret = -ENOMEM;
-				break;
-			}
-			for (k = 0; k < rec.mem.count; k++) {
-				mr[k].addr = rec.mem.ranges[k].start;
-				mr[k].len = rec.mem.ranges[k].len;
-			}
-			if (p.mem_dirty(mr, rec.mem.count, p.mem_arg))
-				ret = -ECANCELED;
-			free(mr);
-			break;
-		}
-		case HMLM_STREAM_REC_STATE:
-			free(st.data);
-			st.data = malloc(rec.state.len ? rec.state.len : 1);
-			if (!st.data) {
-				ret = -ENOMEM;
-				break;
-			}
-			memcpy(st.data, rec.state.data, rec.state.len);
-			st.len = rec.state.len;
-			st.flags = 0;
-			if (rec.state.flags & HMLM_STREAM_STATE_NVME)
-				st.flags |= HMLM_STATE_NVME;
-			if (rec.state.flags & HMLM_STREAM_STATE_VENDOR)
-				st.flags |= HMLM_STATE_VENDOR;
-			st.nvme_version = rec.state.nvme_version;
-			memcpy(st.uuid, rec.state.uuid, 16);
-			have_state = 1;
-			break;
-		case HMLM_STREAM_REC_ROUND:
-			prog.round = rec.round.round;
-			prog.dirty_bytes = rec.round.dirty_bytes;
-			if (rec.round.flags & HMLM_STREAM_ROUND_FINAL) {
-				prog.phase = HMLM_PHASE_STOPCOPY;
-			} else {
-				prog.phase = HMLM_PHASE_ROUND;
-				report->rounds = rec.round.round;
-			}
-			break;
-		default:
-			break;
-		}
-		if (ret)
-			break;
-		if (p.progress && p.progress(&prog, p.progress_arg) &&
-		    cancel_ok) {
+		ret = rx_record(&x, &rec);
+		if (!ret && x.p.progress &&
+		    x.p.progress(&x.prog, x.p.progress_arg))
 			ret = -ECANCELED;
-			break;
-		}
 	}
-	if (ret)
-		goto out;
-	report->stream_bytes = hmlm_stream_reader_bytes(rd);
-	if (!have_state) {
-		ret = -EPROTO;
-		goto out;
-	}
-	report->state_bytes = st.len;
-	for (i = 0; i < nr_ns && !ret; i++)
-		ret = hmlm_bdev_sync(&bd[i]);
-	if (ret)
-		goto out;
-	prog.phase = HMLM_PHASE_STATE;
-	cancel_ok = 0;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-	{
-		uint64_t t0 = hmlm_now_ns();
-
-		ret = target_set_state(dst, &st);
-		if (!ret && !(p.flags & HMLM_MIGRATE_NO_RESUME))
-			ret = hmlm_resume(dst);
-		report->suspend_to_resume_ns = hmlm_now_ns() - t0;
-	}
-	if (ret) {
-		report->nvme_status = hmlm_session_nvme_status(dst);
-		goto out;
-	}
-	prog.phase = HMLM_PHASE_RESUMED;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-	prog.phase = HMLM_PHASE_DONE;
-	if (p.progress)
-		p.progress(&prog, p.progress_arg);
-out:
-	if (rd) {
+	if (rd)
 		report->stream_bytes = hmlm_stream_reader_bytes(rd);
-		hmlm_stream_reader_close(rd);
-	}
-	if (bd)
-		for (i = 0; i < nr_ns; i++)
-			hmlm_bdev_close(&bd[i]);
-	free(bd);
-	free(buf);
-	hmlm_state_free(&st);
+	if (!ret)
+		ret = rx_finish(&x);
+
+	hmlm_stream_reader_close(rd);
+	for (i = 0; i < nr_ns; i++)
+		hmlm_bdev_close(&x.bd[i]);
+	free(x.bd);
+	free(x.buf);
+	hmlm_state_free(&x.st);
 	return ret;
 }

@@ -2,14 +2,23 @@
 /*
  * The portable migration stream: a writer and a verifying reader of the
  * record format of Documentation/stream-format.rst. Every integer on the
- * wire is little-endian; nothing seeks, so any fd works (pipes, sockets).
+ * wire is little-endian; nothing seeks, so any fd works (pipes, sockets),
+ * and so do caller-supplied read/write callbacks (a multiplexed channel).
+ *
+ * Every byte is checksummed once per side: the record CRC covers the
+ * record; the stream CRC in END chains the records' CRCs as they are on
+ * the wire (never decoded values, so the result is the same on a
+ * big-endian host).
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -17,7 +26,8 @@
 #define PREAMBLE_LEN	16
 #define REC_HDR_LEN	16
 #define REC_CRC_LEN	4
-#define HEADER_FIXED	304
+#define HEADER_FIXED	328
+#define HEADER_FMT	304	/* the announced state format */
 #define NS_ENTRY_LEN	16
 #define EXTENT_FIXED	32
 #define MEM_FIXED	16
@@ -144,29 +154,105 @@ static bool state_blob_ok(const unsigned char *blob, uint64_t len)
 }
 
 /* ------------------------------------------------------------------------
- * writer
+ * I/O: an fd (poll()ed against a deadline) or the caller's callbacks
  */
-struct hmlm_stream_writer {
-	int fd;
-	int err;		/* sticky I/O error: the stream is broken */
-	bool finished;
-	bool have_state;
-	uint32_t seq;		/* records written */
-	uint32_t round;
-	uint32_t crc;		/* of every byte written */
-	uint64_t bytes;
-	uint32_t num_ns;
-	struct hmlm_stream_ns *ns;
+struct sio {
+	int fd;			/* -1: the callbacks in @io */
+	bool blocking;		/* @fd has no O_NONBLOCK */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; 0: none */
+	struct hmlm_stream_io io;
 };
 
-/* Writes all of @iov, across short writes and EINTR. */
-static int write_all(int fd, struct iovec *iov, int cnt)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int sio_init_fd(struct sio *s, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->blocking = !(fl & O_NONBLOCK);
+	return 0;
+}
+
+/* @io as the caller passed it: the size first, no unknown flags. */
+static int sio_init_io(struct sio *s, const struct hmlm_stream_io *io)
+{
+	if (!io || io->size < sizeof(*io) || io->flags)
+		return -EINVAL;
+	if (io->size > sizeof(*io))
+		return -E2BIG;
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->io = *io;
+	return 0;
+}
+
+/*
+ * Waits until @s->fd is ready for @events or the deadline passes: 0 or
+ * -ETIMEDOUT. A blocking fd without a deadline is not polled (the read or
+ * write blocks as the caller asked); with callbacks only the deadline is
+ * checked, between calls.
+ */
+static int sio_wait(struct sio *s, short events)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = s->fd, .events = events };
+		int timeout = -1, n;
+
+		if (s->deadline_ns) {
+			uint64_t now = mono_ns();
+
+			if (now >= s->deadline_ns)
+				return -ETIMEDOUT;
+			timeout = (int)((s->deadline_ns - now + 999999) /
+					1000000);
+		}
+		if (s->fd < 0 || (s->blocking && !s->deadline_ns))
+			return 0;
+		n = poll(&pfd, 1, timeout);
+		if (n > 0)
+			return 0;	/* ready, or an error the call reports */
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Writes all of @iov, across short writes, EINTR and EAGAIN. */
+static int sio_write_all(struct sio *s, struct iovec *iov, int cnt)
 {
 	while (cnt) {
-		ssize_t n = writev(fd, iov, cnt);
+		ssize_t n;
+		int ret;
 
+		ret = sio_wait(s, POLLOUT);
+		if (ret)
+			return ret;
+		if (s->fd < 0) {
+			n = s->io.write(s->io.arg, iov->iov_base, iov->iov_len);
+			if (n < 0 && n != -EINTR && n != -EAGAIN)
+				return (int)n;
+			if (n < 0)
+				continue;
+			if ((size_t)n > iov->iov_len)
+				return -EIO;	/* more than it was given */
+		} else if (s->blocking && s->deadline_ns) {
+			/* after POLLOUT, PIPE_BUF bytes never block */
+			n = write(s->fd, iov->iov_base, iov->iov_len < PIPE_BUF ?
+				  iov->iov_len : PIPE_BUF);
+		} else {
+			n = writev(s->fd, iov, cnt);
+		}
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -errno;
 		}
@@ -185,15 +271,70 @@ static int write_all(int fd, struct iovec *iov, int cnt)
 	return 0;
 }
 
+/* Reads exactly @len bytes: 0, -ENODATA at EOF (even mid-way), -errno. */
+static int sio_read_full(struct sio *s, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n;
+		int ret;
+
+		ret = sio_wait(s, POLLIN);
+		if (ret)
+			return ret;
+		if (s->fd < 0) {
+			n = s->io.read(s->io.arg, p, len);
+			if (n == -EINTR || n == -EAGAIN)
+				continue;
+			if (n < 0)
+				return (int)n;
+			if ((size_t)n > len)
+				return -EIO;
+		} else {
+			n = read(s->fd, p, len);
+			if (n < 0) {
+				if (errno == EINTR || errno == EAGAIN)
+					continue;
+				return -errno;
+			}
+		}
+		if (n == 0)
+			return -ENODATA;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * writer
+ */
+struct hmlm_stream_writer {
+	struct sio io;
+	int err;		/* sticky I/O error: the stream is broken */
+	bool finished;
+	bool have_state;
+	uint32_t seq;		/* records written */
+	uint32_t round;
+	uint32_t crc;		/* chain of the records' CRCs (END) */
+	uint64_t bytes;
+	struct hmlm_stream_fmt fmt;	/* the STATE record announced */
+	uint32_t num_ns;
+	struct hmlm_stream_ns *ns;
+};
+
+/* Writes @iov, whose last 4 bytes are the CRC that END's chain takes. */
 static int emit(struct hmlm_stream_writer *w, struct iovec *iov, int cnt)
 {
+	const struct iovec *last = &iov[cnt - 1];
 	int i, ret;
 
-	for (i = 0; i < cnt; i++)
-		w->crc = hmlm_crc32c(w->crc, iov[i].iov_base, iov[i].iov_len);
+	w->crc = hmlm_crc32c(w->crc, (const char *)last->iov_base +
+			     last->iov_len - REC_CRC_LEN, REC_CRC_LEN);
 	for (i = 0; i < cnt; i++)
 		w->bytes += iov[i].iov_len;
-	ret = write_all(w->fd, iov, cnt);
+	ret = sio_write_all(&w->io, iov, cnt);
 	if (ret)
 		w->err = ret;
 	return ret;
@@ -240,10 +381,33 @@ static int writer_usable(const struct hmlm_stream_writer *w)
 	return w->err;
 }
 
-HMLM_EXPORT int hmlm_stream_writer_open(int fd,
-					const struct hmlm_stream_info *info,
-					unsigned int flags,
-					struct hmlm_stream_writer **writer)
+/* The announced state format: flags known, and set when anything is. */
+static bool fmt_ok(const struct hmlm_stream_fmt *f)
+{
+	static const uint8_t zero[16];
+
+	if (f->flags & ~(HMLM_STREAM_STATE_NVME | HMLM_STREAM_STATE_VENDOR))
+		return false;
+	if (!(f->flags & HMLM_STREAM_STATE_NVME) && f->nvme_version)
+		return false;
+	if (!(f->flags & HMLM_STREAM_STATE_VENDOR) &&
+	    memcmp(f->uuid, zero, sizeof(zero)))
+		return false;
+	return true;
+}
+
+/* A STATE record matches the format the HEADER announced (if any). */
+static bool fmt_match(const struct hmlm_stream_fmt *f, uint16_t flags,
+		      uint16_t nvme_version, const uint8_t *uuid)
+{
+	if (!f->flags)
+		return true;
+	return f->flags == flags && f->nvme_version == nvme_version &&
+	       !memcmp(f->uuid, uuid, sizeof(f->uuid));
+}
+
+static int writer_open(struct sio *io, const struct hmlm_stream_info *info,
+		       unsigned int flags, struct hmlm_stream_writer **writer)
 {
 	unsigned char pre[PREAMBLE_LEN];
 	struct hmlm_stream_writer *w;
@@ -253,18 +417,16 @@ HMLM_EXPORT int hmlm_stream_writer_open(int fd,
 	uint32_t i;
 	int ret;
 
-	if (!writer)
-		return -EINVAL;
-	*writer = NULL;
-	if (fd < 0 || !info || flags || info->num_ns > HMLM_STREAM_MAX_NS ||
-	    (info->num_ns && !info->ns) ||
+	if (!info || flags || info->num_ns > HMLM_STREAM_MAX_NS ||
+	    (info->num_ns && !info->ns) || !fmt_ok(&info->state_fmt) ||
 	    strnlen(info->subnqn, HMLM_STREAM_NQN_LEN) >= HMLM_STREAM_NQN_LEN ||
 	    strnlen(info->serial, sizeof(info->serial)) > HMLM_STREAM_SERIAL_LEN)
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->fd = fd;
+	w->io = *io;
+	w->fmt = info->state_fmt;
 	w->num_ns = info->num_ns;
 	if (info->num_ns) {
 		w->ns = malloc(sizeof(*w->ns) * info->num_ns);
@@ -288,6 +450,9 @@ HMLM_EXPORT int hmlm_stream_writer_open(int fd,
 	put32(hp + 8, info->num_ns);
 	memcpy(hp + 16, info->subnqn, strlen(info->subnqn));
 	memcpy(hp + 272, info->serial, strlen(info->serial));
+	put16(hp + HEADER_FMT, w->fmt.flags);
+	put16(hp + HEADER_FMT + 2, w->fmt.nvme_version);
+	memcpy(hp + HEADER_FMT + 8, w->fmt.uuid, sizeof(w->fmt.uuid));
 	for (i = 0; i < w->num_ns; i++) {
 		unsigned char *e = hp + HEADER_FIXED + NS_ENTRY_LEN * i;
 
@@ -315,6 +480,50 @@ free_w:
 	free(w->ns);
 	free(w);
 	return ret;
+}
+
+HMLM_EXPORT int hmlm_stream_writer_open(int fd,
+					const struct hmlm_stream_info *info,
+					unsigned int flags,
+					struct hmlm_stream_writer **writer)
+{
+	struct sio io;
+	int ret;
+
+	if (!writer)
+		return -EINVAL;
+	*writer = NULL;
+	if (fd < 0)
+		return -EINVAL;
+	ret = sio_init_fd(&io, fd);
+	return ret ? ret : writer_open(&io, info, flags, writer);
+}
+
+HMLM_EXPORT int hmlm_stream_writer_open_io(const struct hmlm_stream_io *io,
+					   const struct hmlm_stream_info *info,
+					   unsigned int flags,
+					   struct hmlm_stream_writer **writer)
+{
+	struct sio s;
+	int ret;
+
+	if (!writer)
+		return -EINVAL;
+	*writer = NULL;
+	ret = sio_init_io(&s, io);
+	if (!ret && !io->write)
+		ret = -EINVAL;
+	return ret ? ret : writer_open(&s, info, flags, writer);
+}
+
+HMLM_EXPORT int
+hmlm_stream_writer_set_deadline(struct hmlm_stream_writer *writer,
+				uint64_t deadline_ns)
+{
+	if (!writer)
+		return -EINVAL;
+	writer->io.deadline_ns = deadline_ns;
+	return 0;
 }
 
 static int extent_check(const struct hmlm_stream_writer *w,
@@ -462,7 +671,9 @@ HMLM_EXPORT int hmlm_stream_write_state(struct hmlm_stream_writer *writer,
 	if (ret)
 		return ret;
 	if (!state || writer->have_state || !state->data ||
-	    !state_blob_ok(state->data, state->len))
+	    !state_blob_ok(state->data, state->len) ||
+	    !fmt_match(&writer->fmt, state->flags, state->nvme_version,
+		       state->uuid))
 		return -EINVAL;
 	if (state->len > HMLM_STREAM_MAX_PAYLOAD - STATE_FIXED)
 		return -EMSGSIZE;
@@ -535,7 +746,7 @@ HMLM_EXPORT void hmlm_stream_writer_close(struct hmlm_stream_writer *writer)
  * reader
  */
 struct hmlm_stream_reader {
-	int fd;
+	struct sio io;
 	unsigned int flags;
 	int err;		/* sticky: every later call returns it */
 	bool ended;		/* the END record was verified */
@@ -543,35 +754,16 @@ struct hmlm_stream_reader {
 	uint16_t minor;
 	uint32_t seq;		/* the next record's expected index */
 	uint32_t round;
-	uint32_t crc;		/* of every byte before the current record */
+	uint32_t crc;		/* chain of the CRCs before the current record */
 	uint64_t bytes;
+	struct hmlm_stream_fmt fmt;	/* the STATE record announced */
 	uint32_t num_ns;
 	struct hmlm_stream_ns *ns;	/* sorted by nsid */
 	unsigned char hdr[REC_HDR_LEN];	/* of the current record */
+	unsigned char trailer[REC_CRC_LEN];	/* its CRC, wire bytes */
 	unsigned char *buf;	/* its payload and CRC */
 	size_t cap;
 };
-
-/* Reads exactly @len bytes: 0, -ENODATA at EOF (even mid-way), -errno. */
-static int read_full(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ENODATA;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /*
  * Reads and verifies one record: its header (header CRC, length bound),
@@ -583,7 +775,7 @@ static int64_t read_one(struct hmlm_stream_reader *r)
 	uint32_t len, crc;
 	int ret;
 
-	ret = read_full(r->fd, r->hdr, REC_HDR_LEN);
+	ret = sio_read_full(&r->io, r->hdr, REC_HDR_LEN);
 	if (ret)
 		return ret;
 	if (hmlm_crc32c(0, r->hdr, 12) != get32(r->hdr + 12))
@@ -603,13 +795,15 @@ static int64_t read_one(struct hmlm_stream_reader *r)
 		r->buf = b;
 		r->cap = cap;
 	}
-	ret = read_full(r->fd, r->buf, (size_t)len + REC_CRC_LEN);
+	ret = sio_read_full(&r->io, r->buf, (size_t)len + REC_CRC_LEN);
 	if (ret)
 		return ret;
 	crc = hmlm_crc32c(0, r->hdr, REC_HDR_LEN);
 	crc = hmlm_crc32c(crc, r->buf, len);
 	if (crc != get32(r->buf + len))
 		return -EBADMSG;
+	/* END's chain takes the wire bytes, before any decoding in place */
+	memcpy(r->trailer, r->buf + len, REC_CRC_LEN);
 	if (get32(r->hdr + 8) != r->seq)
 		return -EPROTO;
 	return len;
@@ -618,8 +812,7 @@ static int64_t read_one(struct hmlm_stream_reader *r)
 /* Counts the verified current record into the stream totals. */
 static void account(struct hmlm_stream_reader *r, uint32_t len)
 {
-	r->crc = hmlm_crc32c(r->crc, r->hdr, REC_HDR_LEN);
-	r->crc = hmlm_crc32c(r->crc, r->buf, (size_t)len + REC_CRC_LEN);
+	r->crc = hmlm_crc32c(r->crc, r->trailer, REC_CRC_LEN);
 	r->bytes += REC_HDR_LEN + (uint64_t)len + REC_CRC_LEN;
 	r->seq++;
 }
@@ -653,6 +846,12 @@ static int parse_header(struct hmlm_stream_reader *r, uint32_t len,
 	r->num_ns = n;
 	if (ns_check_sorted(r->ns, n))
 		return -EPROTO;
+	memset(&r->fmt, 0, sizeof(r->fmt));
+	r->fmt.flags = get16(p + HEADER_FMT);
+	r->fmt.nvme_version = get16(p + HEADER_FMT + 2);
+	memcpy(r->fmt.uuid, p + HEADER_FMT + 8, sizeof(r->fmt.uuid));
+	if (!fmt_ok(&r->fmt))
+		return -EPROTO;
 	memset(info, 0, sizeof(*info));
 	info->version_major = HMLM_STREAM_VERSION_MAJOR;
 	info->version_minor = r->minor;
@@ -663,30 +862,28 @@ static int parse_header(struct hmlm_stream_reader *r, uint32_t len,
 	info->serial[HMLM_STREAM_SERIAL_LEN] = '\0';
 	info->num_ns = n;
 	info->ns = r->ns;
+	info->state_fmt = r->fmt;
 	return 0;
 }
 
-HMLM_EXPORT int hmlm_stream_reader_open(int fd, unsigned int flags,
-					struct hmlm_stream_info *info,
-					struct hmlm_stream_reader **reader)
+static int reader_open(struct sio *io, unsigned int flags,
+		       struct hmlm_stream_info *info,
+		       struct hmlm_stream_reader **reader)
 {
 	unsigned char pre[PREAMBLE_LEN];
 	struct hmlm_stream_reader *r;
 	int64_t len;
 	int ret;
 
-	if (!reader)
-		return -EINVAL;
-	*reader = NULL;
-	if (fd < 0 || !info || (flags & ~HMLM_STREAM_READER_STRICT_EOF))
+	if (!info || (flags & ~HMLM_STREAM_READER_STRICT_EOF))
 		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->fd = fd;
+	r->io = *io;
 	r->flags = flags;
 
-	ret = read_full(fd, pre, sizeof(pre));
+	ret = sio_read_full(&r->io, pre, sizeof(pre));
 	if (ret)
 		goto fail;
 	ret = -ENOMSG;
@@ -699,7 +896,7 @@ HMLM_EXPORT int hmlm_stream_reader_open(int fd, unsigned int flags,
 	if (get16(pre + 8) != HMLM_STREAM_VERSION_MAJOR)
 		goto fail;
 	r->minor = get16(pre + 10);
-	r->crc = hmlm_crc32c(0, pre, sizeof(pre));
+	r->crc = hmlm_crc32c(0, pre + 12, REC_CRC_LEN);
 	r->bytes = sizeof(pre);
 
 	len = read_one(r);
@@ -720,6 +917,49 @@ HMLM_EXPORT int hmlm_stream_reader_open(int fd, unsigned int flags,
 fail:
 	hmlm_stream_reader_close(r);
 	return ret;
+}
+
+HMLM_EXPORT int hmlm_stream_reader_open(int fd, unsigned int flags,
+					struct hmlm_stream_info *info,
+					struct hmlm_stream_reader **reader)
+{
+	struct sio io;
+	int ret;
+
+	if (!reader)
+		return -EINVAL;
+	*reader = NULL;
+	if (fd < 0)
+		return -EINVAL;
+	ret = sio_init_fd(&io, fd);
+	return ret ? ret : reader_open(&io, flags, info, reader);
+}
+
+HMLM_EXPORT int hmlm_stream_reader_open_io(const struct hmlm_stream_io *io,
+					   unsigned int flags,
+					   struct hmlm_stream_info *info,
+					   struct hmlm_stream_reader **reader)
+{
+	struct sio s;
+	int ret;
+
+	if (!reader)
+		return -EINVAL;
+	*reader = NULL;
+	ret = sio_init_io(&s, io);
+	if (!ret && !io->read)
+		ret = -EINVAL;
+	return ret ? ret : reader_open(&s, flags, info, reader);
+}
+
+HMLM_EXPORT int
+hmlm_stream_reader_set_deadline(struct hmlm_stream_reader *reader,
+				uint64_t deadline_ns)
+{
+	if (!reader)
+		return -EINVAL;
+	reader->io.deadline_ns = deadline_ns;
+	return 0;
 }
 
 static int parse_extent(struct hmlm_stream_reader *r, uint16_t type,
@@ -797,6 +1037,8 @@ static int parse_state(struct hmlm_stream_reader *r, uint32_t len,
 	st->flags = get16(p);
 	st->nvme_version = get16(p + 2);
 	memcpy(st->uuid, p + 8, sizeof(st->uuid));
+	if (!fmt_match(&r->fmt, st->flags, st->nvme_version, st->uuid))
+		return -EPROTO;	/* not what the HEADER announced */
 	st->data = p + STATE_FIXED;
 	st->len = len - STATE_FIXED;
 	r->have_state = true;
@@ -823,7 +1065,7 @@ static int parse_end(struct hmlm_stream_reader *r, uint32_t len)
 {
 	const unsigned char *p = r->buf;
 	unsigned char extra;
-	ssize_t n;
+	int ret;
 
 	if (len != END_LEN)
 		return -EPROTO;
@@ -833,12 +1075,10 @@ static int parse_end(struct hmlm_stream_reader *r, uint32_t len)
 		return -EPROTO;
 	if (!(r->flags & HMLM_STREAM_READER_STRICT_EOF))
 		return 0;
-	do {
-		n = read(r->fd, &extra, 1);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n ? -EPROTO : 0;
+	ret = sio_read_full(&r->io, &extra, 1);
+	if (ret == -ENODATA)
+		return 0;
+	return ret ? ret : -EPROTO;
 }
 
 static int read_record(struct hmlm_stream_reader *r,

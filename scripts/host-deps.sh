@@ -11,6 +11,8 @@ PKGS=(
 	dpkg-dev ninja-build meson pkg-config python3-venv
 	libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev
 	valgrind seabios qemu-system-data
+	libisal-dev libjson-c-dev libnvme-dev
+	clang qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	ccache
 )
 
@@ -46,8 +48,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
 log "apt-get update"
-apt-get update -qq
+apt-get -o DPkg::Lock::Timeout=600 update -qq
 log "installing ${#PKGS[@]} packages"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+# another apt-get (another checkout's make check) may hold the lock
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+	--no-install-recommends "${PKGS[@]}" >/dev/null
 echo "$want" > "$stamp"
 log "host packages installed"

@@ -97,6 +97,17 @@ done
 for so in "$HMLM_TOP"/lib/libhmlm.so*; do
 	[ -e "$so" ] && cp -P "$so" "$stage/hmlm/lib/"
 done
+# The shared libraries hmlmctl and libhmlm need (ISA-L, json-c, ...), at
+# their host paths; the base image has only nvme-cli's and busybox's.
+for bin in "$HMLM_TOP/tools/hmlmctl/hmlmctl" "$HMLM_TOP"/lib/libhmlm.so; do
+	[ -e "$bin" ] || continue
+	for lib in $(LD_LIBRARY_PATH="$HMLM_TOP/lib" ldd "$bin" 2>/dev/null |
+		     awk '/=>/ && $3 !~ /libhmlm/ {print $3}'); do
+		[ -f "$lib" ] && [ ! -e "$stage$lib" ] || continue
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+done
 [ -n "$user_script" ] && install -m 0755 "$user_script" "$stage/hmlm/user-script"
 
 {

@@ -53,7 +53,32 @@ usage_error() {
 	[ $? = 2 ]
 }
 
-ktap_plan 11
+help_exits_0() {
+	hmlmctl info --help > /tmp/o && grep -q '^usage: hmlmctl info DEV' /tmp/o &&
+	hmlmctl migrate-in --help | grep -q -- '--ns'
+}
+cntlid_abc_exits_2() {
+	hmlmctl cntlid "$HMLM_SRC_PF" abc 2> /tmp/e
+	[ $? = 2 ] && grep -q "'abc'" /tmp/e
+}
+no_octal_cntlid() {
+	hmlmctl resume "$HMLM_SRC_PF" 010 2> /tmp/e
+	[ $? = 2 ] && grep -q "CNTLID '010'" /tmp/e
+}
+json_after_args() {
+	hmlmctl list "$HMLM_DST_PF" --json | grep -q '^\[{"cntlid":'
+}
+resume_running_decoded() {
+	# a running VF: Controller Not Suspended, decoded and the command named
+	hmlmctl resume "$HMLM_SRC_PF" "$(first $HMLM_SRC_CNTLIDS)" 2> /tmp/e
+	[ $? = 1 ] && grep -q 'Migration Send (Resume): NVMe status 0x[0-9a-f]*3a: Controller Not Suspended' /tmp/e
+}
+formats_token() {
+	[ "$HMLM_HMLM" = 1 ] || return 0
+	hmlmctl formats "$HMLM_DST_PF" | grep -q '^nvme:[0-9]'
+}
+
+ktap_plan 17
 ktap_check "info reports the MMC capability" info_reports_hmlm
 ktap_check "info --json" info_json
 ktap_check "list shows the bench's VFs online" list_matches_bench
@@ -65,4 +90,10 @@ ktap_check "another PF's VF is not ours" foreign_vf_fails
 ktap_check "a missing device is an error naming it" missing_device_fails
 ktap_check "a non-NVMe device is EINVAL" not_nvme_fails
 ktap_check "an unknown command is a usage error" usage_error
+ktap_check "info --help exits 0" help_exits_0
+ktap_check "cntlid DEV abc exits 2 naming the argument" cntlid_abc_exits_2
+ktap_check "a CNTLID 010 is refused, never octal" no_octal_cntlid
+ktap_check "--json after the arguments" json_after_args
+ktap_check "an NVMe status is decoded" resume_running_decoded
+ktap_check "formats prints the target's token" formats_token
 ktap_finish

@@ -565,6 +565,32 @@ TEST(mark_all_every_namespace)
 	hmlm_extents_free(set);
 }
 
+/*
+ * The fuzzer's reproducer (issue 12): max 3 extents, two in namespace 1,
+ * one in namespace 2, then namespace 3 marked whole: 4 extents in a set
+ * bounded to 3. The bound holds, and nothing dirty is lost.
+ */
+TEST(mark_all_keeps_the_bound)
+{
+	struct hmlm_extents *set = mkset(3);
+
+	ASSERT_NE(NULL, set);
+	ASSERT_EQ(0, hmlm_extents_add_ns(set, 1, 1000, 512, 1));
+	ASSERT_EQ(0, hmlm_extents_add_ns(set, 2, 64, 4096, 1));
+	ASSERT_EQ(0, hmlm_extents_add_ns(set, 3, 64, 4096, 1));
+	ASSERT_EQ(0, hmlm_extents_add(set, 1, 10, 10));
+	ASSERT_EQ(0, hmlm_extents_add(set, 1, 100, 10));
+	ASSERT_EQ(0, hmlm_extents_add(set, 2, 1, 1));
+	EXPECT_EQ(3u, hmlm_extents_count(set));
+	ASSERT_EQ(0, hmlm_extents_mark_all(set, 3));
+	EXPECT_GE(3u, hmlm_extents_count(set));
+	/* namespace 1 coarsened: still covers both of its ranges */
+	EXPECT_LE(20u * 512, hmlm_extents_bytes(set, 1));
+	EXPECT_EQ(4096u, hmlm_extents_bytes(set, 2));
+	EXPECT_EQ(64u * 4096, hmlm_extents_bytes(set, 3));
+	hmlm_extents_free(set);
+}
+
 /* ------------------------------------------------------------------------
  * the memory bound
  */

@@ -495,4 +495,44 @@ TEST_F(dev, mem_track_recv_and_stop)
 	EXPECT_EQ(0u, k->num);
 }
 
+/* A kernel that answers the secondary controller list with bad counts. */
+static int lying_sec_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	struct nvme_hmlm_get_caps *k = arg;
+	int *mode = priv;
+
+	(void)fd;
+	if (cmd != NVME_HMLM_GET_CAPS)
+		return 0;
+	k->out_caps = NVME_HMLM_CAPS_HMLMS | NVME_HMLM_CAPS_SEC_LIST;
+	if (*mode == 0) {
+		/* success, with more entries than the buffer holds */
+		k->sec_num += 3;
+		return 0;
+	}
+	k->sec_num += 1;	/* "it grew": for ever */
+	return -EMSGSIZE;
+}
+
+/*
+ * hmlm_list_secondary() does not trust the kernel's count: more entries
+ * than it gave room for is -EPROTO (it read past its buffer before), and
+ * a list that keeps growing ends after a few tries.
+ */
+TEST(list_secondary_distrusts_the_count)
+{
+	struct hmlm_secondary *list = NULL;
+	int mode = 0;
+
+	mock_reset();
+	mock_set_handler(lying_sec_handler, &mode);
+	EXPECT_EQ(-EPROTO, hmlm_list_secondary("/dev/null", &list));
+	EXPECT_EQ(NULL, list);
+	mode = 1;
+	EXPECT_EQ(-EAGAIN, hmlm_list_secondary("/dev/null", &list));
+	EXPECT_EQ(NULL, list);
+	EXPECT_GE(8u, mock_count(NVME_HMLM_GET_CAPS));
+	mock_reset();
+}
+
 TEST_HARNESS_MAIN

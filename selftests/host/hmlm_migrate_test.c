@@ -7,6 +7,8 @@
  * full migration queue, memory tracking, and the stream (out | in).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1365,6 +1367,191 @@ TEST_F(mig, nvme_error_names_the_step_and_the_command)
 	self->r.size = sizeof(self->r);
 	EXPECT_EQ(-ECANCELED, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	EXPECT_EQ(HMLM_STEP_CALLBACK, self->r.err_step);
+}
+
+/*
+ * Stream format negotiation: the caller passes the target's capabilities
+ * and the target takes none of the source's state formats (0 and 1): the
+ * source is refused before a byte is written, the source never suspended
+ * and no migration queue created.
+ */
+TEST_F(mig, out_refused_when_target_takes_no_format)
+{
+	struct hmlm_caps tc;
+	struct stat st;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.size = sizeof(tc);
+	tc.num_state_versions = 1;
+	tc.state_versions[0] = 5;
+	self->p.target_caps = &tc;
+	EXPECT_EQ(-EOPNOTSUPP, out_to_file(_metadata, self));
+	EXPECT_EQ(0u, self->f.src.suspends);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_LOG_START));
+	ASSERT_EQ(0, stat(self->stream_path, &st));
+	EXPECT_EQ(0, st.st_size);
+	/* a target that takes version 0 only: the stream carries 0 */
+	tc.state_versions[0] = 0;
+	EXPECT_EQ(0, out_to_file(_metadata, self));
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+/*
+ * Without the target's capabilities, the HEADER announces the format and
+ * the target refuses it before writing anything to its namespaces.
+ */
+TEST_F(mig, in_refuses_announced_format_before_writing)
+{
+	int fd;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));	/* version 1 */
+	self->f.dst.nv = 1;
+	self->f.dst.vers[0] = 0;
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EOPNOTSUPP, hmlm_migrate_in(self->dst, &self->map, 1, fd,
+					       &self->p, &self->r));
+	close(fd);
+	EXPECT_TRUE(all_byte(self->dst_fd, 0xee));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+struct pump {
+	int from, to;
+	volatile int done;	/* the reader finished: close the channel */
+};
+
+/* Copies the stream file into the pipe, then keeps the pipe open. */
+static void *pump_run(void *arg)
+{
+	struct pump *pm = arg;
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(pm->from, buf, sizeof(buf))) > 0)
+		if (write(pm->to, buf, n) != n)
+			break;
+	while (!pm->done)
+		usleep(1000);
+	return NULL;
+}
+
+struct in_prog {
+	unsigned int calls, partial;
+	uint64_t last_done, last_total;
+};
+
+static int on_in_progress(const struct hmlm_progress *p, void *arg)
+{
+	struct in_prog *ip = arg;
+
+	ip->calls++;
+	if (p->bytes_done < p->bytes_total)
+		ip->partial++;
+	ip->last_done = p->bytes_done;
+	ip->last_total = p->bytes_total;
+	return 0;
+}
+
+/*
+ * migrate_in from a channel that stays open after END (a multiplexed
+ * connection): it completes at END; its progress is partial before the
+ * end (a true progress, not 100% throughout) and its report has the
+ * downtime it saw, from the FINAL round to the Resume.
+ */
+TEST_F(mig, in_over_open_channel_progress_and_downtime)
+{
+	struct hmlm_migrate_report in = { .size = sizeof(in) };
+	struct in_prog ip = { 0 };
+	struct pump pm;
+	pthread_t th;
+	int p[2];
+
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	ASSERT_EQ(0, pipe(p));
+	pm.from = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(pm.from, 0);
+	pm.to = p[1];
+	pm.done = 0;
+	ASSERT_EQ(0, pthread_create(&th, NULL, pump_run, &pm));
+	self->p.progress = on_in_progress;
+	self->p.progress_arg = &ip;
+	alarm(20);	/* waiting for an EOF that never comes fails the test */
+	EXPECT_EQ(0, hmlm_migrate_in(self->dst, &self->map, 1, p[0], &self->p,
+				     &in));
+	alarm(0);
+	pm.done = 1;
+	pthread_join(th, NULL);
+	close(pm.from);
+	close(p[0]);
+	close(p[1]);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(1u, self->f.dst.resumes);
+	EXPECT_LT(0u, ip.partial);
+	EXPECT_EQ(ip.last_done, ip.last_total);
+	EXPECT_EQ(self->r.bytes_copied, ip.last_done);
+	EXPECT_LT(0u, in.downtime_ns);
+	EXPECT_LE(in.suspend_to_resume_ns, in.downtime_ns);
+}
+
+
+static uint64_t now_ns_test(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The stream's pipe, filled to the brim once the source is suspended. */
+static int stalled_pipe_w = -1;
+
+static int fill_pipe_when_suspended(const struct hmlm_progress *p, void *arg)
+{
+	static char junk[4096];
+
+	(void)arg;
+	if (p->phase == HMLM_PHASE_SUSPENDED) {
+		int fl = fcntl(stalled_pipe_w, F_GETFL);
+
+		fcntl(stalled_pipe_w, F_SETFL, fl | O_NONBLOCK);
+		while (write(stalled_pipe_w, junk, sizeof(junk)) > 0)
+			;
+		fcntl(stalled_pipe_w, F_SETFL, fl);
+	}
+	return 0;
+}
+
+/*
+ * A channel that stalls during the stop-and-copy (a hung ssh) cannot keep
+ * the source suspended beyond stop_deadline_us: the stream's writes give
+ * up at the deadline, the call fails with ETIMEDOUT and the source runs.
+ */
+TEST_F(mig, out_stalled_channel_bounded_by_stop_deadline)
+{
+	uint64_t t0;
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	/* the pre-copy fits; nobody ever reads */
+	ASSERT_LT(0, fcntl(p[1], F_SETPIPE_SZ, 1 << 20));
+	stalled_pipe_w = p[1];
+	self->p.progress = fill_pipe_when_suspended;
+	self->p.stop_deadline_us = 200000;
+	alarm(20);	/* without the deadline: blocked for ever */
+	t0 = now_ns_test();
+	EXPECT_EQ(-ETIMEDOUT, hmlm_migrate_out(self->src, &self->map, 1, p[1],
+					       &self->p, &self->r));
+	alarm(0);
+	EXPECT_GT(5000000000ULL, now_ns_test() - t0);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_HARNESS_MAIN

@@ -8,16 +8,19 @@
  * follows Documentation/stream-format.rst.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include <hmlm.h>
+#include "internal.h"
 
 #define SUBNQN	"nqn.2019-08.org.qemu:nqn.2026-11.io.nvme-hmlm:src"
 #define SERIAL	"HMLMSRC0123456789ABC"	/* 20 characters: the full field */
@@ -88,6 +91,35 @@ static void pattern(void *buf, size_t len, uint32_t seed)
 	}
 }
 
+/* little-endian loads and stores, whatever the host's byte order */
+static void le16put(unsigned char *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void le32put(unsigned char *p, uint32_t v)
+{
+	le16put(p, v);
+	le16put(p + 2, v >> 16);
+}
+
+static void le64put(unsigned char *p, uint64_t v)
+{
+	le32put(p, (uint32_t)v);
+	le32put(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t le32get(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64get(const unsigned char *p)
+{
+	return le32get(p) | (uint64_t)le32get(p + 4) << 32;
+}
+
 /* A Controller State blob: 48-byte header, 2 SQs + 2 CQs, 16 vendor bytes */
 #define STATE_LEN	(48 + 8 + 4 * 24 + 16)
 static void make_state(unsigned char *blob)
@@ -97,8 +129,8 @@ static void make_state(unsigned char *blob)
 	pattern(blob, STATE_LEN, 77);
 	memset(blob, 0, 48);
 	blob[2] = 1;	/* CSATTR.CP */
-	memcpy(blob + 16, &css, 8);	/* little-endian host assumed */
-	memcpy(blob + 32, &vss, 8);
+	le64put(blob + 16, css);
+	le64put(blob + 32, vss);
 }
 
 static const uint8_t test_uuid[16] = {
@@ -169,7 +201,7 @@ static size_t record_offsets(const unsigned char *buf, size_t len,
 		uint32_t rlen;
 
 		offs[n++] = pos;
-		memcpy(&rlen, buf + pos + 4, 4);
+		rlen = le32get(buf + pos + 4);
 		pos += 16 + (size_t)rlen + 4;
 	}
 	if (n < max)
@@ -220,6 +252,7 @@ struct tb {
 	unsigned char buf[1 << 16];
 	size_t len;
 	uint32_t seq;
+	uint32_t chain;		/* END's stream CRC: the CRCs, chained */
 };
 
 static void tb_put(struct tb *t, const void *p, size_t n)
@@ -232,13 +265,12 @@ static void tb_preamble(struct tb *t, const char *magic, uint16_t major,
 			uint16_t minor)
 {
 	unsigned char p[16];
-	uint32_t crc;
 
 	memcpy(p, magic, 8);
-	memcpy(p + 8, &major, 2);
-	memcpy(p + 10, &minor, 2);
-	crc = hmlm_crc32c(0, p, 12);
-	memcpy(p + 12, &crc, 4);
+	le16put(p + 8, major);
+	le16put(p + 10, minor);
+	le32put(p + 12, hmlm_crc32c(0, p, 12));
+	t->chain = hmlm_crc32c(0, p + 12, 4);
 	tb_put(t, p, 16);
 }
 
@@ -246,20 +278,18 @@ static void tb_record_len(struct tb *t, uint16_t type, uint16_t flags,
 			  uint32_t seq, const void *pl, uint32_t len,
 			  uint32_t hdr_len)
 {
-	unsigned char h[16];
-	uint32_t crc;
+	unsigned char h[16], c[4];
 
-	memcpy(h, &type, 2);
-	memcpy(h + 2, &flags, 2);
-	memcpy(h + 4, &hdr_len, 4);
-	memcpy(h + 8, &seq, 4);
-	crc = hmlm_crc32c(0, h, 12);
-	memcpy(h + 12, &crc, 4);
-	crc = hmlm_crc32c(0, h, 16);
-	crc = hmlm_crc32c(crc, pl, len);
+	le16put(h, type);
+	le16put(h + 2, flags);
+	le32put(h + 4, hdr_len);
+	le32put(h + 8, seq);
+	le32put(h + 12, hmlm_crc32c(0, h, 12));
+	le32put(c, hmlm_crc32c(hmlm_crc32c(0, h, 16), pl, len));
+	t->chain = hmlm_crc32c(t->chain, c, 4);
 	tb_put(t, h, 16);
 	tb_put(t, pl, len);
-	tb_put(t, &crc, 4);
+	tb_put(t, c, 4);
 }
 
 static void tb_record(struct tb *t, uint16_t type, uint16_t flags,
@@ -268,19 +298,23 @@ static void tb_record(struct tb *t, uint16_t type, uint16_t flags,
 	tb_record_len(t, type, flags, t->seq++, pl, len, len);
 }
 
+#define TB_HDR_FIXED	328
+
 static void tb_header(struct tb *t)
 {
-	unsigned char p[304 + 16 * 2];
+	unsigned char p[TB_HDR_FIXED + 16 * 2];
 	uint32_t i, n = 2;
 
 	memset(p, 0, sizeof(p));
-	memcpy(p + 8, &n, 4);
+	le32put(p + 8, n);
 	strcpy((char *)p + 16, SUBNQN);
 	memcpy(p + 272, SERIAL, 20);
 	for (i = 0; i < n; i++) {
-		memcpy(p + 304 + 16 * i, &test_ns[i].nsid, 4);
-		memcpy(p + 308 + 16 * i, &test_ns[i].lba_size, 4);
-		memcpy(p + 312 + 16 * i, &test_ns[i].nlbas, 8);
+		unsigned char *e = p + TB_HDR_FIXED + 16 * i;
+
+		le32put(e, test_ns[i].nsid);
+		le32put(e + 4, test_ns[i].lba_size);
+		le64put(e + 8, test_ns[i].nlbas);
 	}
 	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, sizeof(p));
 }
@@ -289,7 +323,7 @@ static void tb_start(struct tb *t, uint16_t minor)
 {
 	t->len = 0;
 	t->seq = 0;
-	tb_preamble(t, "HMLMSTRM", 1, minor);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, minor);
 	tb_header(t);
 }
 
@@ -300,10 +334,10 @@ static void tb_extent(struct tb *t, uint16_t type, uint32_t nsid,
 	unsigned char p[32 + 4096];
 
 	memset(p, 0, 32);
-	memcpy(p, &nsid, 4);
-	memcpy(p + 4, &round, 4);
-	memcpy(p + 8, &slba, 8);
-	memcpy(p + 16, &nlb, 8);
+	le32put(p, nsid);
+	le32put(p + 4, round);
+	le64put(p + 8, slba);
+	le64put(p + 16, nlb);
 	pattern(p + 32, dlen, (uint32_t)slba);
 	tb_record(t, type, 0, p, 32 + dlen);
 }
@@ -313,7 +347,7 @@ static void tb_round(struct tb *t, uint32_t round)
 	unsigned char p[16];
 
 	memset(p, 0, sizeof(p));
-	memcpy(p, &round, 4);
+	le32put(p, round);
 	tb_record(t, HMLM_STREAM_REC_ROUND, 0, p, sizeof(p));
 }
 
@@ -332,15 +366,15 @@ static void tb_end_values(struct tb *t, uint64_t records, uint64_t bytes,
 	unsigned char p[24];
 
 	memset(p, 0, sizeof(p));
-	memcpy(p, &records, 8);
-	memcpy(p + 8, &bytes, 8);
-	memcpy(p + 16, &crc, 4);
+	le64put(p, records);
+	le64put(p + 8, bytes);
+	le32put(p + 16, crc);
 	tb_record(t, HMLM_STREAM_REC_END, 0, p, sizeof(p));
 }
 
 static void tb_end(struct tb *t)
 {
-	tb_end_values(t, t->seq, t->len, hmlm_crc32c(0, t->buf, t->len));
+	tb_end_values(t, t->seq, t->len, t->chain);
 }
 
 static int tb_read(struct tb *t, unsigned int flags, int *nrec)
@@ -399,6 +433,29 @@ TEST(crc32c_against_bitwise)
 		}
 }
 
+/* The library's portable fallback, and the implementation that runs here
+ * (ISA-L, SSE4.2), agree with the bit-at-a-time reference. */
+TEST(crc32c_every_implementation)
+{
+	static unsigned char buf[(1 << 16) + 64];
+	size_t off, len;
+
+	TH_LOG("hmlm_crc32c() runs %s", hmlm_crc32c_impl());
+	pattern(buf, sizeof(buf), 7);
+	EXPECT_EQ(0xe3069283u, hmlm_crc32c_portable(0, "123456789", 9));
+	for (off = 0; off < 64; off += 7)
+		for (len = 0; len <= (1 << 16); len = len * 2 + 13) {
+			uint32_t ref = crc32c_bitwise(0, buf + off, len);
+
+			ASSERT_EQ(ref, hmlm_crc32c_portable(0, buf + off, len));
+			ASSERT_EQ(ref, hmlm_crc32c(0, buf + off, len))
+				TH_LOG("off %zu len %zu", off, len);
+			ASSERT_EQ(ref, hmlm_crc32c(hmlm_crc32c_portable(0,
+					buf + off, len / 2), buf + off + len / 2,
+					len - len / 2));
+		}
+}
+
 /* ------------------------------------------------------------------------
  * round trips
  */
@@ -417,7 +474,7 @@ TEST(roundtrip_empty)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, hmlm_stream_writer_open(fd, &info, 0, &w));
 	ASSERT_EQ(0, hmlm_stream_writer_finish(w));
-	EXPECT_EQ(16u + 16 + 304 + 4 + 16 + 24 + 4,
+	EXPECT_EQ(16u + 16 + 328 + 4 + 16 + 24 + 4,
 		  hmlm_stream_writer_bytes(w));
 	hmlm_stream_writer_close(w);
 	buf = fd_bytes(fd, &len);
@@ -426,7 +483,7 @@ TEST(roundtrip_empty)
 	fd = buf_fd(buf, len);
 	ASSERT_EQ(0, hmlm_stream_reader_open(fd, HMLM_STREAM_READER_STRICT_EOF,
 					     &out, &r));
-	EXPECT_EQ(1, out.version_major);
+	EXPECT_EQ(HMLM_STREAM_VERSION_MAJOR, out.version_major);
 	EXPECT_EQ(HMLM_STREAM_VERSION_MINOR, out.version_minor);
 	EXPECT_EQ(0u, out.num_ns);
 	EXPECT_EQ(0, hmlm_stream_read_record(r, &rec));
@@ -986,7 +1043,7 @@ TEST(bad_magic)
 	unsigned char junk[4096];
 	int nrec;
 
-	tb_preamble(t, "HMLMSTRX", 1, 0);
+	tb_preamble(t, "HMLMSTRX", HMLM_STREAM_VERSION_MAJOR, 0);
 	tb_header(t);
 	tb_end(t);
 	EXPECT_EQ(-ENOMSG, tb_read(t, 0, &nrec));
@@ -1000,7 +1057,14 @@ TEST(wrong_major_version)
 	struct tb *t = calloc(1, sizeof(*t));
 	int nrec;
 
-	tb_preamble(t, "HMLMSTRM", 2, 0);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR + 1, 0);
+	tb_header(t);
+	tb_end(t);
+	EXPECT_EQ(-EPROTONOSUPPORT, tb_read(t, 0, &nrec));
+	/* format 1.0: the stream CRC covered every byte; not readable */
+	t->len = 0;
+	t->seq = 0;
+	tb_preamble(t, "HMLMSTRM", 1, 0);
 	tb_header(t);
 	tb_end(t);
 	EXPECT_EQ(-EPROTONOSUPPORT, tb_read(t, 0, &nrec));
@@ -1139,14 +1203,14 @@ TEST(missing_header)
 	struct tb *t = calloc(1, sizeof(*t));
 	int nrec;
 
-	tb_preamble(t, "HMLMSTRM", 1, 0);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
 	tb_extent(t, HMLM_STREAM_REC_DATA, 2, 0, 0, 1, 4096);
 	tb_end(t);
 	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
 	/* state before the header */
 	t->len = 0;
 	t->seq = 0;
-	tb_preamble(t, "HMLMSTRM", 1, 0);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
 	{
 		unsigned char state[STATE_LEN];
 
@@ -1159,7 +1223,7 @@ TEST(missing_header)
 	/* an end and nothing else */
 	t->len = 0;
 	t->seq = 0;
-	tb_preamble(t, "HMLMSTRM", 1, 0);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
 	tb_end(t);
 	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
 	free(t);
@@ -1248,15 +1312,15 @@ TEST(end_totals_wrong)
 
 	tb_start(t, 0);
 	tb_extent(t, HMLM_STREAM_REC_DATA, 2, 0, 0, 1, 4096);
-	tb_end_values(t, t->seq + 1, t->len, hmlm_crc32c(0, t->buf, t->len));
+	tb_end_values(t, t->seq + 1, t->len, t->chain);
 	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
 	tb_start(t, 0);
 	tb_extent(t, HMLM_STREAM_REC_DATA, 2, 0, 0, 1, 4096);
-	tb_end_values(t, t->seq, t->len - 1, hmlm_crc32c(0, t->buf, t->len));
+	tb_end_values(t, t->seq, t->len - 1, t->chain);
 	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
 	tb_start(t, 0);
 	tb_extent(t, HMLM_STREAM_REC_DATA, 2, 0, 0, 1, 4096);
-	tb_end_values(t, t->seq, t->len, hmlm_crc32c(1, t->buf, t->len));
+	tb_end_values(t, t->seq, t->len, t->chain ^ 1);
 	EXPECT_EQ(-EBADMSG, tb_read(t, 0, &nrec));
 	free(t);
 }
@@ -1333,43 +1397,52 @@ TEST(round_goes_backwards)
 TEST(header_invalid)
 {
 	struct tb *t = calloc(1, sizeof(*t));
-	unsigned char p[304 + 32];
-	uint32_t v;
+	unsigned char p[TB_HDR_FIXED + 32];
 	int nrec;
 
 	/* the subsystem NQN without its NUL */
 	memset(p, 'a', sizeof(p));
 	memset(p, 0, 16);
-	v = 0;
-	memcpy(p + 8, &v, 4);
-	tb_preamble(t, "HMLMSTRM", 1, 0);
-	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, 304);
+	le32put(p + 8, 0);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
+	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, TB_HDR_FIXED);
 	tb_end(t);
 	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
 	/* a namespace count that does not match the length */
 	memset(p, 0, sizeof(p));
-	v = 3;
-	memcpy(p + 8, &v, 4);
+	le32put(p + 8, 3);
 	t->len = 0;
 	t->seq = 0;
-	tb_preamble(t, "HMLMSTRM", 1, 0);
-	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, 304 + 32);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
+	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, TB_HDR_FIXED + 32);
 	tb_end(t);
 	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
 	/* two namespaces with the same nsid */
-	v = 2;
-	memcpy(p + 8, &v, 4);
-	v = 5;
-	memcpy(p + 304, &v, 4);
-	memcpy(p + 320, &v, 4);
-	v = 512;
-	memcpy(p + 308, &v, 4);
-	memcpy(p + 324, &v, 4);
-	p[312] = p[328] = 1;
+	le32put(p + 8, 2);
+	le32put(p + TB_HDR_FIXED, 5);
+	le32put(p + TB_HDR_FIXED + 16, 5);
+	le32put(p + TB_HDR_FIXED + 4, 512);
+	le32put(p + TB_HDR_FIXED + 20, 512);
+	p[TB_HDR_FIXED + 8] = p[TB_HDR_FIXED + 24] = 1;
 	t->len = 0;
 	t->seq = 0;
-	tb_preamble(t, "HMLMSTRM", 1, 0);
-	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, 304 + 32);
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
+	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, TB_HDR_FIXED + 32);
+	tb_end(t);
+	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
+	/* an announced state format with a flag nobody knows */
+	memset(p, 0, sizeof(p));
+	le32put(p + 8, 2);
+	le32put(p + TB_HDR_FIXED, 5);
+	le32put(p + TB_HDR_FIXED + 16, 6);
+	le32put(p + TB_HDR_FIXED + 4, 512);
+	le32put(p + TB_HDR_FIXED + 20, 512);
+	p[TB_HDR_FIXED + 8] = p[TB_HDR_FIXED + 24] = 1;
+	le16put(p + 304, 4);
+	t->len = 0;
+	t->seq = 0;
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
+	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, TB_HDR_FIXED + 32);
 	tb_end(t);
 	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
 	free(t);
@@ -1505,6 +1578,287 @@ TEST(reader_open_arguments)
 	hmlm_stream_writer_close(NULL);
 }
 
+/* ------------------------------------------------------------------------
+ * channels: callbacks, no EOF after END, deadlines
+ */
+struct chan {
+	unsigned char *buf;
+	size_t len, pos, cap;
+	unsigned int calls;
+	size_t max_io;		/* bytes per call at most (short I/O) */
+};
+
+static long chan_write(void *arg, const void *buf, size_t len)
+{
+	struct chan *c = arg;
+
+	if (++c->calls % 3 == 0)
+		return -EINTR;	/* retried by the library */
+	if (len > c->max_io)
+		len = c->max_io;
+	if (c->len + len > c->cap)
+		return -ENOSPC;
+	memcpy(c->buf + c->len, buf, len);
+	c->len += len;
+	return (long)len;
+}
+
+static long chan_read(void *arg, void *buf, size_t len)
+{
+	struct chan *c = arg;
+
+	if (++c->calls % 3 == 0)
+		return -EAGAIN;
+	if (len > c->max_io)
+		len = c->max_io;
+	if (len > c->len - c->pos)
+		len = c->len - c->pos;
+	memcpy(buf, c->buf + c->pos, len);
+	c->pos += len;
+	return (long)len;
+}
+
+/*
+ * A stream written and read through callbacks, on a channel that carries
+ * other bytes after it: the reader stops at END, asks for nothing more,
+ * and the bytes after END are left for the channel's next user.
+ */
+TEST(callbacks_multiplexed_channel)
+{
+	static const char trailer[] = "NEXT-MESSAGE";
+	unsigned char data[8 * 4096];
+	struct chan c = { .cap = 1 << 20, .max_io = 1000 };
+	struct hmlm_stream_io io = {
+		.size = sizeof(io), .read = chan_read, .write = chan_write,
+		.arg = &c,
+	};
+	struct hmlm_stream_writer *w;
+	struct hmlm_stream_reader *r;
+	struct hmlm_stream_info info;
+	struct hmlm_stream_record rec;
+	size_t stream_len;
+
+	c.buf = malloc(c.cap);
+	ASSERT_NE(NULL, c.buf);
+	pattern(data, sizeof(data), 3);
+	fill_info(&info);
+	ASSERT_EQ(0, hmlm_stream_writer_open_io(&io, &info, 0, &w));
+	ASSERT_EQ(0, hmlm_stream_write_extent(w, &(struct hmlm_stream_extent){
+		.nsid = 2, .slba = 8, .nlb = 8, .data = data }));
+	ASSERT_EQ(0, hmlm_stream_writer_finish(w));
+	stream_len = hmlm_stream_writer_bytes(w);
+	EXPECT_EQ(stream_len, c.len);
+	hmlm_stream_writer_close(w);
+	memcpy(c.buf + c.len, trailer, sizeof(trailer));
+	c.len += sizeof(trailer);
+
+	c.calls = 0;
+	ASSERT_EQ(0, hmlm_stream_reader_open_io(&io, 0, &info, &r));
+	ASSERT_EQ(1, hmlm_stream_read_record(r, &rec));
+	EXPECT_EQ(HMLM_STREAM_REC_DATA, rec.type);
+	EXPECT_EQ(0, memcmp(data, rec.extent.data, sizeof(data)));
+	EXPECT_EQ(0, hmlm_stream_read_record(r, &rec));
+	EXPECT_EQ(stream_len, c.pos);	/* nothing read past END */
+	EXPECT_EQ(0, memcmp(c.buf + c.pos, trailer, sizeof(trailer)));
+	hmlm_stream_reader_close(r);
+
+	/* the callbacks' struct: size first, no unknown flags */
+	io.size = sizeof(io) + 8;
+	EXPECT_EQ(-E2BIG, hmlm_stream_reader_open_io(&io, 0, &info, &r));
+	io.size = sizeof(io) - 8;
+	EXPECT_EQ(-EINVAL, hmlm_stream_reader_open_io(&io, 0, &info, &r));
+	io.size = sizeof(io);
+	io.flags = 1;
+	EXPECT_EQ(-EINVAL, hmlm_stream_writer_open_io(&io, &info, 0, &w));
+	io.flags = 0;
+	io.write = NULL;
+	EXPECT_EQ(-EINVAL, hmlm_stream_writer_open_io(&io, &info, 0, &w));
+	free(c.buf);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * A pipe whose writer stays open after END (a channel that goes on): the
+ * reader returns 0 at END without waiting for end of file. The deadline
+ * turns a wait for EOF into a failure instead of a hang.
+ */
+TEST(end_without_eof)
+{
+	struct hmlm_stream_reader *r;
+	struct hmlm_stream_info info;
+	struct hmlm_stream_record rec;
+	unsigned char *buf;
+	size_t len;
+	int p[2], nrec = 0, ret;
+
+	buf = sample_stream(&len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ((ssize_t)len, write(p[1], buf, len));
+	ASSERT_EQ(0, hmlm_stream_reader_open(p[0], 0, &info, &r));
+	ASSERT_EQ(0, hmlm_stream_reader_set_deadline(r, now_ns() +
+						     2000000000ULL));
+	while ((ret = hmlm_stream_read_record(r, &rec)) > 0)
+		nrec++;
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(SAMPLE_RECORDS - 2, nrec);
+	hmlm_stream_reader_close(r);
+	close(p[0]);
+	close(p[1]);
+	free(buf);
+}
+
+/* A reader that gets nothing fails with ETIMEDOUT at its deadline. */
+TEST(reader_deadline)
+{
+	struct hmlm_stream_reader *r;
+	struct hmlm_stream_info info;
+	struct hmlm_stream_record rec;
+	unsigned char *buf;
+	uint64_t t0;
+	size_t len;
+	int p[2];
+
+	buf = sample_stream(&len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pipe(p));
+	/* the preamble and the HEADER, then silence */
+	ASSERT_EQ((ssize_t)(16 + 16 + 328 + 32 + 4),
+		  write(p[1], buf, 16 + 16 + 328 + 32 + 4));
+	ASSERT_EQ(0, hmlm_stream_reader_open(p[0], 0, &info, &r));
+	t0 = now_ns();
+	ASSERT_EQ(0, hmlm_stream_reader_set_deadline(r, t0 + 100000000ULL));
+	EXPECT_EQ(-ETIMEDOUT, hmlm_stream_read_record(r, &rec));
+	EXPECT_LE(100000000ULL, now_ns() - t0);
+	EXPECT_GT(2000000000ULL, now_ns() - t0);
+	EXPECT_EQ(-ETIMEDOUT, hmlm_stream_read_record(r, &rec));	/* sticky */
+	hmlm_stream_reader_close(r);
+	close(p[0]);
+	close(p[1]);
+	free(buf);
+}
+
+/*
+ * A writer into a pipe nobody reads fails with ETIMEDOUT at its deadline,
+ * whether the fd blocks or not: a stalled channel cannot hold the stop
+ * phase without limit.
+ */
+TEST(writer_deadline)
+{
+	static unsigned char data[1 << 20];
+	struct hmlm_stream_writer *w;
+	struct hmlm_stream_info info;
+	int p[2], nonblock;
+
+	fill_info(&info);
+	for (nonblock = 0; nonblock < 2; nonblock++) {
+		uint64_t t0;
+
+		ASSERT_EQ(0, pipe2(p, nonblock ? O_NONBLOCK : 0));
+		ASSERT_EQ(0, hmlm_stream_writer_open(p[1], &info, 0, &w));
+		t0 = now_ns();
+		ASSERT_EQ(0, hmlm_stream_writer_set_deadline(w, t0 +
+							     100000000ULL));
+		EXPECT_EQ(-ETIMEDOUT, hmlm_stream_write_extent(w,
+			&(struct hmlm_stream_extent){ .nsid = 2, .nlb = 256,
+						      .data = data }));
+		EXPECT_LE(100000000ULL, now_ns() - t0);
+		EXPECT_GT(2000000000ULL, now_ns() - t0);
+		/* the stream is broken: sticky */
+		EXPECT_EQ(-ETIMEDOUT, hmlm_stream_writer_finish(w));
+		hmlm_stream_writer_close(w);
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
+/*
+ * The HEADER announces the state format, so a target can refuse it before
+ * any data; the STATE record must be the announced one.
+ */
+TEST(state_format_announced)
+{
+	unsigned char state[STATE_LEN];
+	struct hmlm_stream_state st = {
+		.flags = HMLM_STREAM_STATE_NVME, .nvme_version = 2,
+		.data = state, .len = sizeof(state),
+	};
+	struct hmlm_stream_writer *w;
+	struct hmlm_stream_reader *r;
+	struct hmlm_stream_info info, out;
+	struct hmlm_stream_record rec;
+	unsigned char *buf;
+	size_t len;
+	int fd;
+
+	make_state(state);
+	fill_info(&info);
+	info.state_fmt.flags = HMLM_STREAM_STATE_NVME;
+	info.state_fmt.nvme_version = 1;
+	fd = memfd_create("s", 0);
+	ASSERT_EQ(0, hmlm_stream_writer_open(fd, &info, 0, &w));
+	/* not the announced version: refused, nothing written */
+	EXPECT_EQ(-EINVAL, hmlm_stream_write_state(w, &st));
+	st.nvme_version = 1;
+	EXPECT_EQ(0, hmlm_stream_write_state(w, &st));
+	EXPECT_EQ(0, hmlm_stream_writer_finish(w));
+	hmlm_stream_writer_close(w);
+	buf = fd_bytes(fd, &len);
+	close(fd);
+	fd = buf_fd(buf, len);
+	ASSERT_EQ(0, hmlm_stream_reader_open(fd, 0, &out, &r));
+	EXPECT_EQ(HMLM_STREAM_STATE_NVME, out.state_fmt.flags);
+	EXPECT_EQ(1, out.state_fmt.nvme_version);
+	ASSERT_EQ(1, hmlm_stream_read_record(r, &rec));
+	EXPECT_EQ(HMLM_STREAM_REC_STATE, rec.type);
+	EXPECT_EQ(0, hmlm_stream_read_record(r, &rec));
+	hmlm_stream_reader_close(r);
+	close(fd);
+	free(buf);
+
+	/* a uuid without the vendor flag is not a format */
+	fill_info(&info);
+	info.state_fmt.uuid[3] = 1;
+	fd = memfd_create("s", 0);
+	EXPECT_EQ(-EINVAL, hmlm_stream_writer_open(fd, &info, 0, &w));
+	close(fd);
+}
+
+/* A STATE record that is not what the HEADER announced is refused. */
+TEST(state_format_mismatch_on_wire)
+{
+	struct tb *t = calloc(1, sizeof(*t));
+	unsigned char p[TB_HDR_FIXED + 32], state[STATE_LEN];
+	int nrec;
+
+	memset(p, 0, sizeof(p));
+	strcpy((char *)p + 16, SUBNQN);
+	le32put(p + 8, 2);
+	le32put(p + TB_HDR_FIXED, 1);
+	le32put(p + TB_HDR_FIXED + 4, 512);
+	p[TB_HDR_FIXED + 8] = 1;
+	le32put(p + TB_HDR_FIXED + 16, 2);
+	le32put(p + TB_HDR_FIXED + 20, 4096);
+	p[TB_HDR_FIXED + 24] = 1;
+	le16put(p + 304, HMLM_STREAM_STATE_NVME);
+	le16put(p + 306, 7);	/* announces version 7 */
+	tb_preamble(t, "HMLMSTRM", HMLM_STREAM_VERSION_MAJOR, 0);
+	tb_record(t, HMLM_STREAM_REC_HEADER, 0, p, sizeof(p));
+	make_state(state);
+	tb_state(t, state, sizeof(state));	/* flags 0, version 0 */
+	tb_end(t);
+	EXPECT_EQ(-EPROTO, tb_read(t, 0, &nrec));
+	EXPECT_EQ(0, nrec);
+	free(t);
+}
+
 /* The worked example of Documentation/stream-format.rst, byte for byte. */
 TEST(doc_example_layout)
 {
@@ -1513,8 +1867,7 @@ TEST(doc_example_layout)
 	struct hmlm_stream_writer *w;
 	struct hmlm_stream_info info;
 	unsigned char data[512] = { 0 }, *b;
-	uint64_t v;
-	uint32_t crc;
+	uint32_t chain;
 	size_t len;
 	int fd;
 
@@ -1529,27 +1882,25 @@ TEST(doc_example_layout)
 	hmlm_stream_writer_close(w);
 	b = fd_bytes(fd, &len);
 	close(fd);
-	ASSERT_EQ(964u, len);
-	EXPECT_EQ(0, memcmp(b, "HMLMSTRM\x01\x00\x00\x00", 12));
-	EXPECT_EQ(0, memcmp(b + 0x10, "\x01\x00\x00\x00\x40\x01\x00\x00"
+	ASSERT_EQ(988u, len);
+	EXPECT_EQ(0, memcmp(b, "HMLMSTRM\x02\x00\x00\x00", 12));
+	EXPECT_EQ(0, memcmp(b + 0x10, "\x01\x00\x00\x00\x58\x01\x00\x00"
 			    "\x00\x00\x00\x00", 12));
-	EXPECT_EQ(0, memcmp(b + 0x164, "\x02\x00\x00\x00\x20\x02\x00\x00"
+	EXPECT_EQ(0, memcmp(b + 0x17c, "\x02\x00\x00\x00\x20\x02\x00\x00"
 			    "\x01\x00\x00\x00", 12));
-	EXPECT_EQ(0, memcmp(b + 0x398, "\x08\x00\x00\x00\x18\x00\x00\x00"
+	EXPECT_EQ(0, memcmp(b + 0x3b0, "\x08\x00\x00\x00\x18\x00\x00\x00"
 			    "\x02\x00\x00\x00", 12));
-	memcpy(&v, b + 0x3a8, 8);
-	EXPECT_EQ(2u, v);
-	memcpy(&v, b + 0x3b0, 8);
-	EXPECT_EQ(0x398u, v);
-	memcpy(&crc, b + 0x3b8, 4);
-	EXPECT_EQ(hmlm_crc32c(0, b, 0x398), crc);
+	EXPECT_EQ(2u, le64get(b + 0x3c0));
+	EXPECT_EQ(0x3b0u, le64get(b + 0x3c8));
+	/* the stream CRC chains the preamble's and the records' CRCs */
+	chain = hmlm_crc32c(0, b + 12, 4);
+	chain = hmlm_crc32c(chain, b + 0x17c - 4, 4);
+	chain = hmlm_crc32c(chain, b + 0x3b0 - 4, 4);
+	EXPECT_EQ(chain, le32get(b + 0x3d0));
 	/* every header CRC and record CRC as documented */
-	memcpy(&crc, b + 0x10 + 12, 4);
-	EXPECT_EQ(hmlm_crc32c(0, b + 0x10, 12), crc);
-	memcpy(&crc, b + 0x164 - 4, 4);
-	EXPECT_EQ(hmlm_crc32c(0, b + 0x10, 16 + 320), crc);
-	memcpy(&crc, b + 12, 4);
-	EXPECT_EQ(hmlm_crc32c(0, b, 12), crc);
+	EXPECT_EQ(hmlm_crc32c(0, b + 0x10, 12), le32get(b + 0x10 + 12));
+	EXPECT_EQ(hmlm_crc32c(0, b + 0x10, 16 + 344), le32get(b + 0x17c - 4));
+	EXPECT_EQ(hmlm_crc32c(0, b, 12), le32get(b + 12));
 	free(b);
 }
 
