@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,4 +493,165 @@ TEST_F(lib, migrate_while_the_vm_writes)
 	ASSERT_EQ(0, udrv_open(self->src_vf, NULL, &self->c));
 }
 
-TEST_HARNESS_MAIN
+/*
+ * A device that implements a subset: the boots of tests-faults-caps*.list
+ * turn capabilities off (hmlm_lib_test --reduced=udmq,track-mem,...,
+ * naming the device model's properties); the main boot has them all. The
+ * same tests check that the flow follows what the device reports.
+ */
+static bool reduced_boot;
+static bool off_udmq, off_track_mem, off_vs_state;
+
+TEST_F(lib, capabilities_match_the_boot)
+{
+	struct hmlm_caps dc = { .size = sizeof(dc) };
+
+	ASSERT_EQ(0, hmlm_session_caps(self->dst, &dc));
+	EXPECT_EQ(off_udmq, !self->caps.max_udmq);
+	EXPECT_EQ(off_udmq, !(self->caps.flags & HMLM_CAP_TRACK_LBA));
+	EXPECT_EQ(off_track_mem, !(self->caps.flags & HMLM_CAP_TRACK_MEM));
+	EXPECT_EQ(off_vs_state, !self->caps.num_state_uuids);
+	EXPECT_EQ(off_vs_state, !dc.num_state_uuids);
+	EXPECT_GT(self->caps.num_state_versions, 0);
+}
+
+struct mem_seen {
+	unsigned int calls, ranges;
+	uint64_t bytes;
+};
+
+static int mem_seen(const struct hmlm_mem_range *r, unsigned int n, void *arg)
+{
+	struct mem_seen *m = arg;
+	unsigned int i;
+
+	m->calls++;
+	m->ranges += n;
+	for (i = 0; i < n; i++)
+		m->bytes += r[i].len;
+	return 0;
+}
+
+TEST_F(lib, migrate_follows_the_capabilities)
+{
+	struct hmlm_ns_map map = { NSID, NSID, self->src_bdev, self->dst_bdev };
+	struct hmlm_migrate_params p = { .size = sizeof(p) };
+	struct hmlm_migrate_report rep = { .size = sizeof(rep) };
+	struct hmlm_mem_range ram = { 0, 1 << 20 };
+	struct hmlm_caps dc = { .size = sizeof(dc) };
+	struct mem_seen ms = { 0 };
+	struct vm vm = { .self = self };
+	int no_queue, mem_all, nvme_only, r;
+	char msg[256];
+	void *chk;
+
+	ASSERT_EQ(0, hmlm_session_caps(self->dst, &dc));
+	no_queue = !self->caps.max_udmq || !(self->caps.flags & HMLM_CAP_TRACK_LBA);
+	mem_all = !(self->caps.flags & HMLM_CAP_TRACK_MEM);
+	nvme_only = !self->caps.num_state_uuids || !dc.num_state_uuids;
+	p.progress = vm_progress;
+	p.progress_arg = &vm;
+	p.converge_bytes = 4096;
+	p.mem_ranges = &ram;
+	p.nr_mem_ranges = 1;
+	p.mem_gran = self->caps.min_mem_gran;
+	p.mem_dirty = mem_seen;
+	p.mem_arg = &ms;
+	ASSERT_EQ(0, vf_write(self, 100, 64, 9));
+	r = hmlm_migrate(self->src, self->dst, &map, 1, &p, &rep);
+	hmlm_migrate_strerror(&rep, r, msg, sizeof(msg));
+	if (nvme_only) {
+		/*
+		 * The NVMe state holds the I/O queues only: a target that is
+		 * not enabled (CC, admin queue: the vendor part's) cannot take
+		 * them. The call says where it failed, the source runs on.
+		 */
+		ASSERT_EQ(-EIO, r) TH_LOG("migrate: %s", msg);
+		EXPECT_EQ(HMLM_STEP_STATE_SET, rep.err_step);
+		EXPECT_TRUE(rep.flags & HMLM_REPORT_NVME_STATE);
+		EXPECT_TRUE(rep.flags & HMLM_REPORT_SOURCE_RESUMED);
+		EXPECT_NE(NULL, strstr(msg, "Set Controller State")) TH_LOG("%s", msg);
+		EXPECT_EQ(0, vf_write(self, 200, 8, 4));
+		return;
+	}
+	ASSERT_EQ(0, r) TH_LOG("migrate: %s", msg);
+	EXPECT_EQ(no_queue, !!(rep.flags & HMLM_REPORT_NO_QUEUE));
+	EXPECT_EQ(mem_all, !!(rep.flags & HMLM_REPORT_MEM_ALL));
+	EXPECT_EQ(nvme_only, !!(rep.flags & HMLM_REPORT_NVME_STATE));
+	if (no_queue) {
+		/* everything allocated moved while the source was suspended */
+		EXPECT_EQ(0u, rep.log_records);
+		EXPECT_EQ(0u, rep.rounds);
+		EXPECT_EQ(rep.allocated_bytes, rep.stopcopy_bytes);
+		EXPECT_GE(rep.allocated_bytes, 64u * 512);
+	} else {
+		EXPECT_GT(rep.log_records, 0u);
+	}
+	if (mem_all) {
+		/* told once: every byte of the range may be dirty */
+		EXPECT_EQ(1u, ms.calls);
+		EXPECT_EQ(1u, ms.ranges);
+		EXPECT_EQ(1ULL << 20, ms.bytes);
+	}
+	EXPECT_TRUE(same_region(self->src_bdev, self->dst_bdev, 100 * 512, 64 * 512));
+	/* the VM continues on the target VF with its queues and data */
+	ASSERT_EQ(0, udrv_detach(self->c));
+	r = udrv_attach_continue(self->c, self->dst_vf);
+	ASSERT_EQ(0, r) TH_LOG("attach to the target: %d", r);
+	chk = udrv_dma_alloc(self->c, 64 * 512);
+	ASSERT_NE(NULL, chk);
+	ASSERT_EQ(0, udrv_read(self->c, 1, NSID, 100, 64, chk));
+	fill(self->buf, 100, 64, 9);
+	EXPECT_EQ(0, memcmp(chk, self->buf, 64 * 512));
+	udrv_dma_free(self->c, chk);
+	udrv_close(self->c);
+	self->c = NULL;
+	EXPECT_EQ(0, hmlm_resume(self->src));
+	ASSERT_EQ(0, udrv_open(self->src_vf, NULL, &self->c));
+}
+
+TEST_F(lib, migrate_no_reduced_refuses_a_subset)
+{
+	struct hmlm_ns_map map = { NSID, NSID, self->src_bdev, self->dst_bdev };
+	struct hmlm_migrate_params p = { .size = sizeof(p) };
+	struct hmlm_migrate_report rep = { .size = sizeof(rep) };
+	struct hmlm_mem_range ram = { 0, 1 << 20 };
+	char msg[256];
+	int r;
+
+	p.flags = HMLM_MIGRATE_NO_REDUCED | HMLM_MIGRATE_NO_RESUME;
+	p.mem_ranges = &ram;
+	p.nr_mem_ranges = 1;
+	p.mem_gran = self->caps.min_mem_gran;
+	r = hmlm_migrate(self->src, self->dst, &map, 1, &p, &rep);
+	hmlm_migrate_strerror(&rep, r, msg, sizeof(msg));
+	if (!reduced_boot) {
+		/* the whole device: the full flow (the teardown resets) */
+		ASSERT_EQ(0, r) TH_LOG("migrate: %s", msg);
+		EXPECT_EQ(0u, rep.flags & (HMLM_REPORT_NO_QUEUE | HMLM_REPORT_MEM_ALL |
+					   HMLM_REPORT_NVME_STATE));
+		return;
+	}
+	ASSERT_EQ(-EOPNOTSUPP, r) TH_LOG("migrate: %s", msg);
+	EXPECT_EQ(HMLM_STEP_PLAN, rep.err_step);
+	EXPECT_NE(0u, rep.err_missing);
+	EXPECT_EQ(0, strncmp(msg, "planning the migration: the ", 28)) TH_LOG("%s", msg);
+	/* refused before the source was touched: it runs, the VM writes */
+	EXPECT_EQ(-EIO, hmlm_resume(self->src));
+	EXPECT_EQ(ST_NOT_SUSP, SC(hmlm_session_nvme_status(self->src)));
+	EXPECT_EQ(0, vf_write(self, 200, 8, 3));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strncmp(argv[1], "--reduced=", 10)) {
+		reduced_boot = true;
+		off_udmq = strstr(argv[1], "udmq") != NULL;
+		off_track_mem = strstr(argv[1], "track-mem") != NULL;
+		off_vs_state = strstr(argv[1], "vs-state") != NULL;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	return test_harness_run(argc, argv);
+}
