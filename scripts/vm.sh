@@ -18,6 +18,8 @@ usage: scripts/vm.sh [--tests LIST | --script FILE | --shell] [options]
   --result FILE    write "pass fail skip" of the test run to FILE
   --log FILE       keep the whole console log in FILE
   --qemu-arg ARG   extra QEMU argument (repeatable)
+  --append ARG     extra guest kernel argument (repeatable)
+  --initrd-add F   append the (compressed) cpio archive F to the initramfs (repeatable)
 USAGE
 }
 
@@ -30,6 +32,8 @@ stock=0
 result=""
 logfile=""
 extra=()
+kargs=""
+initrd_add=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--tests) mode=tests; tests_list=$(realpath "$2"); shift 2 ;;
@@ -41,6 +45,8 @@ while [ $# -gt 0 ]; do
 	--result) result=$2; shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
+	--append) kargs="$kargs $2"; shift 2 ;;
+	--initrd-add) initrd_add+=("$(realpath "$2")"); shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -73,6 +79,10 @@ trap cleanup EXIT
 initrd_args=(--tests "$tests_list")
 [ -n "$script" ] && initrd_args+=(--script "$script")
 "$HMLM_TOP/scripts/mkinitramfs.sh" "$run/initrd.gz" "${initrd_args[@]}"
+# The kernel unpacks concatenated archives in order: later files win.
+for f in "${initrd_add[@]}"; do
+	cat "$f" >> "$run/initrd.gz"
+done
 
 # One subsystem: a PF with two VFs (flexible resources: 4 queues and 1
 # vector per VF) and two shared namespaces on sparse files.
@@ -90,6 +100,7 @@ subsys_args() {
 
 append="console=ttyS0 printk.time=1 loglevel=5 panic=-1 oops=panic hugepages=64 hmlm.mode=$mode"
 [ -n "$hmlm_prop" ] && append="$append hmlm=on"
+append="$append$kargs"
 args=(
 	-machine q35 -cpu max -smp 2 -m 1024 -nodefaults -no-reboot
 	-L /usr/share/qemu -L /usr/share/seabios
