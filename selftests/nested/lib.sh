@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers of the nested bench's L1 scenario scripts (sourced; busybox sh).
+# The L1 is the bench guest (scripts/guest/setup.sh ran: VFs online and
+# unbound, /hmlm/bench.env) with an emulated IOMMU, QEMU 10 in /nested.
+
+NESTED=/nested
+WORK=/tmp/nested
+mkdir -p $WORK
+T_PASS=0
+T_FAIL=0
+T_SKIP=0
+T_N=0
+
+now() { cut -d' ' -f1 /proc/uptime; }
+# Seconds between two now() values, two decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+note() { echo "# $*"; }
+
+ok() {
+	T_N=$((T_N + 1)); T_PASS=$((T_PASS + 1))
+	echo "ok $T_N $*"
+}
+not_ok() {
+	T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1))
+	echo "not ok $T_N $*"
+}
+skip() {
+	T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1))
+	echo "ok $T_N # SKIP $*"
+}
+# The line the host runner (scripts/nested.sh) counts.
+summary() {
+	echo "NESTED-SUMMARY pass=$T_PASS fail=$T_FAIL skip=$T_SKIP"
+	[ $T_FAIL = 0 ] && [ $T_PASS -gt 0 ]
+}
+
+qemu10() {
+	LD_LIBRARY_PATH=$NESTED/lib $NESTED/bin/qemu-system-x86_64 "$@"
+}
+
+qmp() {
+	$NESTED/bin/qmp "$WORK/$1.qmp" "$2"
+}
+
+load_vfio() {
+	local m
+	[ -e /sys/module/vfio_pci ] && return 0
+	while read -r m; do
+		insmod "$NESTED/modules/$m" || return 1
+	done < $NESTED/modules/load-order
+}
+
+# bind_vf BDF DRIVER: binds the VF to DRIVER through driver_override.
+bind_vf() {
+	local bdf=$1 drv=$2 dev=/sys/bus/pci/devices/$1
+	if [ -e "$dev/driver" ]; then
+		echo "$bdf" > "$dev/driver/unbind" || return 1
+	fi
+	echo "$drv" > "$dev/driver_override"
+	echo "$bdf" > /sys/bus/pci/drivers_probe 2>/dev/null
+	[ "$(basename "$(readlink "$dev/driver")")" = "$drv" ]
+}
+
+unbind_vf() {
+	local dev=/sys/bus/pci/devices/$1
+	[ -e "$dev/driver" ] && echo "$1" > "$dev/driver/unbind"
+	echo > "$dev/driver_override"
+}
+
+# start_l2 NAME BDF [QEMU ARGS...]: the L2 VM with BDF assigned, serial in
+# $WORK/NAME.serial, QMP on $WORK/NAME.qmp, its pid in $WORK/NAME.pid.
+start_l2() {
+	local name=$1 bdf=$2
+	shift 2
+	rm -f "$WORK/$name".*
+	qemu10 -machine q35 -accel tcg,tb-size=64 -m 32 -nodefaults -no-user-config \
+		-display none -L $NESTED/share -kernel $NESTED/l2.elf \
+		-device "vfio-pci,host=$bdf,id=vf0${VF_PROPS:+,$VF_PROPS}" \
+		-serial "file:$WORK/$name.serial" \
+		-qmp "unix:$WORK/$name.qmp,server=on,wait=off" \
+		-pidfile "$WORK/$name.pid" "$@" > "$WORK/$name.log" 2>&1 &
+	echo $! > "$WORK/$name.shpid"
+}
+
+stop_l2() {
+	local name=$1 pid i
+	[ -f "$WORK/$name.shpid" ] || return 0
+	pid=$(cat "$WORK/$name.shpid")
+	qmp "$name" '{"execute":"quit"}' > /dev/null 2>&1
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$WORK/$name.shpid"
+}
+
+# wait_serial NAME REGEX TIMEOUT: waits for a line matching REGEX on the
+# L2's serial; fails at once on L2-FAIL or when QEMU exited.
+wait_serial() {
+	local name=$1 re=$2 t=$3 i=0 pid
+	pid=$(cat "$WORK/$name.shpid")
+	while [ $i -lt $((t * 5)) ]; do
+		grep -qE "$re" "$WORK/$name.serial" 2>/dev/null && return 0
+		if grep -q 'L2-FAIL' "$WORK/$name.serial" 2>/dev/null; then
+			grep 'L2-FAIL' "$WORK/$name.serial" | sed 's/^/#   /'
+			return 1
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			note "$name: QEMU exited:"
+			sed 's/^/#   /' "$WORK/$name.log"
+			return 1
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	note "$name: no '$re' on the serial within ${t}s; last lines:"
+	tail -n 3 "$WORK/$name.serial" 2>/dev/null | sed 's/^/#   /'
+	return 1
+}
+
+# The last generation the L2 reported as verified.
+last_gen() {
+	grep -o 'L2-PASS gen=[0-9]*' "$WORK/$1.serial" 2>/dev/null | tail -n1 | sed 's/.*=//'
+}
+
+. /hmlm/bench.env
+set -- $HMLM_SRC_VFS
+SRC_VF1=$1
+SRC_VF2=$2
+set -- $HMLM_DST_VFS
+DST_VF1=$1
+DST_VF2=$2
