@@ -10,6 +10,7 @@
  * an error, a negative errno when it did not complete.
  */
 #include <linux/blk-mq.h>
+#include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -96,45 +97,75 @@ int hmlm_submit_admin(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
 }
 
 /**
- * hmlm_async_put() - drop a reference of an asynchronous command
- * @ctx: The context.
+ * hmlm_ctrl_ref() - take the references a user of a controller holds
+ * @ctrl: The controller; the caller holds a reference for the call.
+ *
+ * A device reference (so @ctrl is never freed under us) and a reference on
+ * the transport module that frees it, as an open /dev/nvmeN holds.
  *
  * Context: Any context.
+ * Return: 0, or -ENODEV if the transport module is being unloaded.
  */
-void hmlm_async_put(struct hmlm_async *ctx)
+int hmlm_ctrl_ref(struct nvme_ctrl *ctrl)
 {
-	if (refcount_dec_and_test(&ctx->ref))
-		kfree(ctx);
+	if (!try_module_get(ctrl->ops->module))
+		return -ENODEV;
+	nvme_get_ctrl(ctrl);
+	return 0;
 }
 
 /**
- * hmlm_async_end_io() - completion of an asynchronous admin command
- * @req: The request.
- * @err: The block layer status.
+ * hmlm_ctrl_unref() - drop the references of hmlm_ctrl_ref()
+ * @ctrl: The controller.
  *
- * Context: Any context (often interrupt).
- * Return: RQ_END_IO_FREE: the block layer frees @req.
+ * Context: Process context.
  */
-static enum rq_end_io_ret hmlm_async_end_io(struct request *req,
-					    blk_status_t err)
+void hmlm_ctrl_unref(struct nvme_ctrl *ctrl)
 {
-	struct hmlm_async *ctx = req->end_io_data;
+	struct module *owner = ctrl->ops->module;
 
-	if (nvme_req(req)->flags & NVME_REQ_CANCELLED)
-		ctx->ret = -EINTR;
-	else if (nvme_req(req)->status)
-		ctx->ret = nvme_req(req)->status;
-	else
-		ctx->ret = blk_status_to_errno(err);
+	nvme_put_ctrl(ctrl);
+	module_put(owner);
+}
+
+/**
+ * hmlm_async_put() - drop a reference of an asynchronous command
+ * @ctx: The context.
+ *
+ * Context: Process context (the last reference drops the controller's).
+ */
+void hmlm_async_put(struct hmlm_async *ctx)
+{
+	if (refcount_dec_and_test(&ctx->ref)) {
+		hmlm_ctrl_unref(ctx->ctrl);
+		kfree(ctx);
+	}
+}
+
+/**
+ * hmlm_async_work() - send an asynchronous command and wait for it
+ * @work: The context's @work.
+ *
+ * The command goes through nvme-core's synchronous path, so its end is
+ * nvme-core's own and no end_io of this module is left behind in a
+ * request. The module reference taken at submission is dropped last; the
+ * module's exit destroys hmlm_wq, which waits for this function to return.
+ *
+ * Context: Process context (hmlm_wq); sleeps for the command.
+ */
+static void hmlm_async_work(struct work_struct *work)
+{
+	struct hmlm_async *ctx = container_of(work, struct hmlm_async, work);
+
+	ctx->ret = hmlm_submit_admin(ctx->ctrl, &ctx->cmd, NULL, 0, NULL);
 	/*
 	 * complete_all(): the end is observed more than once (a wait that
 	 * gives up, then completion_done() or another wait), and a wait that
-	 * succeeds must not consume it, or completion_done() says "still in
-	 * flight" afterwards.
+	 * succeeds must not consume it.
 	 */
 	complete_all(&ctx->done);
 	hmlm_async_put(ctx);
-	return RQ_END_IO_FREE;
+	module_put(THIS_MODULE);
 }
 
 /**
@@ -146,17 +177,17 @@ static enum rq_end_io_ret hmlm_async_end_io(struct request *req,
  *
  * For commands that may take long (Suspend drains the controller): the
  * caller waits interruptibly and may give up; the command then still
- * completes or is timed out by nvme-core.
+ * completes, or nvme-core times it out and resets the controller. The
+ * module stays loaded until it did (a module reference per command).
  *
- * Context: Process context; may sleep to allocate.
- * Return: 0 on success, -ENODEV if the controller is not live, -ENOMEM
- *	or another negative errno if the command could not be started.
+ * Context: Process context, from a caller that holds a module reference
+ *	(a file of the module, or the in-kernel API's user); may sleep.
+ * Return: 0 on success, -ENODEV if the controller is not live, -ENOMEM.
  */
 int hmlm_submit_async(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
 		      struct hmlm_async **ctxp)
 {
 	struct hmlm_async *ctx;
-	struct request *req;
 	int ret;
 
 	ret = hmlm_ctrl_check_live(ctrl);
@@ -165,18 +196,18 @@ int hmlm_submit_async(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
+	ret = hmlm_ctrl_ref(ctrl);
+	if (ret) {
+		kfree(ctx);
+		return ret;
+	}
 	refcount_set(&ctx->ref, 2);
 	init_completion(&ctx->done);
-
-	req = blk_mq_alloc_request(ctrl->admin_q, nvme_req_op(cmd), 0);
-	if (IS_ERR(req)) {
-		kfree(ctx);
-		return PTR_ERR(req);
-	}
-	nvme_init_request(req, cmd);
-	req->end_io = hmlm_async_end_io;
-	req->end_io_data = ctx;
-	blk_execute_rq_nowait(req, false);
+	INIT_WORK(&ctx->work, hmlm_async_work);
+	ctx->ctrl = ctrl;
+	ctx->cmd = *cmd;
+	__module_get(THIS_MODULE);
+	queue_work(hmlm_wq, &ctx->work);
 	*ctxp = ctx;
 	return 0;
 }
@@ -220,6 +251,29 @@ int hmlm_identify(struct nvme_ctrl *ctrl, u8 cns, u8 csi, u16 cntid,
 }
 
 /**
+ * hmlm_identify_ns() - send Identify for a namespace
+ * @ctrl: The controller; the caller holds a reference.
+ * @cns: Controller or Namespace Structure.
+ * @nsid: The namespace.
+ * @cntid: CDW10 CNTID: the first CNTLID to list for CNS 12h.
+ * @buf: Kernel buffer of NVME_LM_IDENTIFY_LEN bytes.
+ *
+ * Context: Process context; sleeps.
+ * Return: as hmlm_submit_admin().
+ */
+int hmlm_identify_ns(struct nvme_ctrl *ctrl, u8 cns, u32 nsid, u16 cntid,
+		     void *buf)
+{
+	struct nvme_command c = { };
+
+	c.identify.opcode = nvme_admin_identify;
+	c.identify.nsid = cpu_to_le32(nsid);
+	c.identify.cns = cns;
+	c.identify.ctrlid = cpu_to_le16(cntid);
+	return hmlm_submit_admin(ctrl, &c, buf, NVME_LM_IDENTIFY_LEN, NULL);
+}
+
+/**
  * hmlm_sec_list_grow() - append one Identify page to a secondary list
  * @listp: The list so far (NULL for none); replaced on success.
  * @page: The page just read.
@@ -250,11 +304,11 @@ static int hmlm_sec_list_grow(struct hmlm_sec_list **listp,
  *
  * Identify CNS 15h returns at most 127 entries whose SCID is at least the
  * CNTID of the command, so the list is read page by page until a page is
- * not full.
+ * not full. A fatal signal stops the loop (up to 517 commands).
  *
  * Context: Process context; sleeps.
- * Return: 0 on success, a positive NVMe status if an Identify failed, a
- *	negative errno otherwise.
+ * Return: 0 on success, a positive NVMe status if an Identify failed,
+ *	-EINTR if the caller was killed, a negative errno otherwise.
  */
 int hmlm_read_sec_list(struct nvme_ctrl *ctrl, struct hmlm_sec_list **listp)
 {
@@ -263,11 +317,15 @@ int hmlm_read_sec_list(struct nvme_ctrl *ctrl, struct hmlm_sec_list **listp)
 	u32 start = 0, cnt, last;
 	int ret;
 
-	page = kmalloc(sizeof(*page), GFP_KERNEL);
+	/* zeroed: a short transfer must not show old heap contents */
+	page = kzalloc(sizeof(*page), GFP_KERNEL);
 	if (!page)
 		return -ENOMEM;
 
 	for (;;) {
+		ret = hmlm_check_stop();
+		if (ret)
+			goto out_free_list;
 		ret = hmlm_identify(ctrl, NVME_LM_CNS_SEC_LIST, 0, start, page);
 		if (ret)
 			goto out_free_list;

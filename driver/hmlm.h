@@ -1,34 +1,54 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nvme-hmlm private definitions, shared by main.c and cmd.c.
+ * nvme-hmlm private definitions, shared by the files of the module.
+ *
+ * main.c     /dev/nvme-hmlm: file operations and the ioctl table
+ * session.c  the session core: binding, lifetime, nvme-core's events
+ * caps.c     GET_CAPS
+ * cmd.c      building and submitting the NVMe admin commands
+ * state.c    suspend, resume, controller state
+ * cdq.c      the migration queue (User Data Migration Queue) and log fd
+ * track.c    memory tracking, allocated LBAs
  */
 #ifndef _HMLM_H
 #define _HMLM_H
 
-#include <linux/list.h>
-#include <linux/mutex.h>
 #include <linux/completion.h>
 #include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #include "nvme.h"		/* nvme-core private, from NVME_SRC */
 #include <nvme_lm.h>
+
+#include "hmlm_kapi.h"
 
 struct hmlm_log;
 
 /**
  * struct hmlm_async - a Migration Send Suspend the caller may stop waiting for
  * @ref: Two references while the command is in flight: the waiter's and
- *	the completion handler's.
- * @done: Completed with complete_all() by the request's end_io, so it
- *	stays done for completion_done() after any number of waits.
+ *	the worker's.
+ * @work: Sends the command synchronously on hmlm_wq. The work holds a
+ *	module reference, and module exit destroys hmlm_wq (which waits for
+ *	it), so no module code runs after the module is gone.
+ * @ctrl: The MMC, with a reference of its own (see hmlm_ctrl_ref()).
+ * @cmd: The command.
+ * @done: Completed with complete_all() by the worker, so it stays done for
+ *	completion_done() after any number of waits.
  * @ret: As hmlm_submit_admin() returns, valid once @done completed.
  * @dudmq: The command had DUDMQ set.
  * @keep: The session asked not to resume on release.
  */
 struct hmlm_async {
 	refcount_t		ref;
+	struct work_struct	work;
+	struct nvme_ctrl	*ctrl;
+	struct nvme_command	cmd;
 	struct completion	done;
 	int			ret;
 	bool			dudmq;
@@ -36,23 +56,25 @@ struct hmlm_async {
 };
 
 /**
- * struct hmlm_session - one open file of /dev/nvme-hmlm
- * @lock: Serialises the ioctls of this session and the teardown of its
- *	log; protects @ctrl, @cntlid, whether @node is on the binding list,
- *	@suspended, @keep, @pending, @tracking.
- * @ref: The session file holds one reference, the log file another; the
- *	binding is released with the last one (hmlm_session_put()).
- * @ctrl: The bound MMC, or NULL while unbound. While set, the session
- *	holds a device reference (nvme_get_ctrl()) and a reference on
- *	@ctrl->ops->module, exactly as an open /dev/nvmeN does.
- * @cntlid: The bound migratable controller, valid while @ctrl is set.
- * @node: Entry on the global binding list while bound; the list and this
- *	field are protected by the binding list's own mutex in main.c.
- * @watch: Entry on the reset watch list (hmlm_watch_lock) while bound.
- * @dead: Set (under hmlm_watch_lock, read locklessly) when the MMC left
- *	the live state after the bind; never cleared.
- * @log: The log of LOG_START, or NULL; written under @lock and
- *	hmlm_watch_lock, so either is enough to read it.
+ * struct hmlm_session - a session: an open /dev/nvme-hmlm or an
+ *	nvme_hmlm_open() of the in-kernel API
+ * @lock: Serialises the operations of this session and the teardown of its
+ *	log; protects @suspended, @keep, @pending, @tracking, @state_*, and
+ *	(with hmlm_sessions_lock) @ctrl, @cntlid, @bound, @log.
+ * @ref: The session's owner (file or kernel caller) holds one reference,
+ *	the log fd another; the binding is released with the last one.
+ * @ctrl: The MMC, or NULL while unbound. While set, the session holds a
+ *	device reference and a reference on the transport module.
+ * @cntlid: The bound migratable controller.
+ * @vfn: Its VF number (secondary controller list).
+ * @node: Entry on hmlm_sessions while @ctrl is set (from the start of the
+ *	bind, so events during the bind are seen).
+ * @bound: The bind committed: the binding is exclusive from here.
+ * @dead: Set under hmlm_sessions_lock when the MMC is disabled or its
+ *	SR-IOV reconfigured; never cleared. Read locklessly.
+ * @disabled: The MMC was disabled since the bind (NVME_MIG_EV_DISABLE): no
+ *	command of the session may be sent, its queues are gone on the device.
+ * @log: The log of LOG_START, or NULL.
  * @suspended: This session suspended the controller and did not resume it.
  * @keep: Do not resume on release (NVME_HMLM_SUSPEND_KEEP).
  * @pending: A Suspend still in flight whose waiter gave up, or NULL.
@@ -63,14 +85,16 @@ struct hmlm_async {
  * @state_nuuid: Number of vendor-specific state format UUIDs.
  */
 struct hmlm_session {
-	/* serialises the session's ioctls; protects the fields above @ref and the state_* fields */
+	/* serialises the session's operations, see above */
 	struct mutex		lock;
 	struct kref		ref;
 	struct nvme_ctrl	*ctrl;
 	u16			cntlid;
+	u16			vfn;
 	struct list_head	node;
-	struct list_head	watch;
+	bool			bound;
 	bool			dead;
+	bool			disabled;
 	struct hmlm_log		*log;
 	bool			suspended;
 	bool			keep;
@@ -81,17 +105,13 @@ struct hmlm_session {
 	u8			state_nuuid;
 };
 
-/**
- * struct hmlm_ucmd - one ioctl call being processed
- * @ubuffer: The user's argument.
- * @user_size: The size the user gave in the argument's first field.
- * @cmd: Kernel copy of the argument, zero-extended to the kernel's size.
+/*
+ * What an operation needs before it runs (hmlm_enter()), the flags of the
+ * dispatch table in main.c and of the in-kernel API's entry points.
  */
-struct hmlm_ucmd {
-	void __user	*ubuffer;
-	u32		user_size;
-	void		*cmd;
-};
+#define HMLM_OP_BOUND		BIT(0)	/* a bound, usable session; locks it */
+#define HMLM_OP_SETTLE		BIT(1)	/* no Suspend in flight (EBUSY) */
+#define HMLM_OP_LOCK		BIT(2)	/* lock only (BIND) */
 
 /**
  * struct hmlm_sec_list - a controller's whole secondary controller list
@@ -103,50 +123,86 @@ struct hmlm_sec_list {
 	struct nvme_lm_sec_ctrl	ent[] __counted_by(nr);
 };
 
-/* Wait for commands that may be abandoned, at most this long. */
-#define HMLM_ADMIN_WAIT		(NVME_ADMIN_TIMEOUT + 10 * HZ)
+extern struct workqueue_struct *hmlm_wq;
 
+/* cmd.c */
 int hmlm_ctrl_check_live(struct nvme_ctrl *ctrl);
+int hmlm_ctrl_ref(struct nvme_ctrl *ctrl);
+void hmlm_ctrl_unref(struct nvme_ctrl *ctrl);
 int hmlm_submit_admin64(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
 			void *buf, unsigned int len, u64 *result);
+int hmlm_submit_admin(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
+		      void *buf, unsigned int len, u32 *result);
 int hmlm_submit_async(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
 		      struct hmlm_async **ctxp);
 void hmlm_async_put(struct hmlm_async *ctx);
 u32 hmlm_max_xfer(struct nvme_ctrl *ctrl);
-int hmlm_submit_admin(struct nvme_ctrl *ctrl, struct nvme_command *cmd,
-		      void *buf, unsigned int len, u32 *result);
 int hmlm_identify(struct nvme_ctrl *ctrl, u8 cns, u8 csi, u16 cntid,
 		  void *buf);
+int hmlm_identify_ns(struct nvme_ctrl *ctrl, u8 cns, u32 nsid, u16 cntid,
+		     void *buf);
 int hmlm_read_sec_list(struct nvme_ctrl *ctrl, struct hmlm_sec_list **listp);
 const struct nvme_lm_sec_ctrl *hmlm_sec_list_find(const struct hmlm_sec_list *l,
 						  u16 scid);
 
-/* main.c */
-int hmlm_ucmd_respond(struct hmlm_ucmd *ucmd, size_t cmd_len);
-int hmlm_session_usable(struct hmlm_session *s);
-int hmlm_settle_pending(struct hmlm_session *s, bool wait);
+/* session.c */
+int hmlm_session_init(void);
+void hmlm_session_exit(void);
+struct hmlm_session *hmlm_session_alloc(void);
 void hmlm_session_get(struct hmlm_session *s);
 void hmlm_session_put(struct hmlm_session *s);
+void hmlm_session_end(struct hmlm_session *s);
+int hmlm_session_bind(struct hmlm_session *s, struct nvme_ctrl *ctrl,
+		      u16 cntlid, u16 *mmc_cntlid, u16 *vfn);
+int hmlm_enter(struct hmlm_session *s, unsigned int flags);
+void hmlm_leave(struct hmlm_session *s, unsigned int flags);
+int hmlm_session_usable(struct hmlm_session *s);
+int hmlm_settle_pending(struct hmlm_session *s, bool wait);
 void hmlm_session_set_log(struct hmlm_session *s, struct hmlm_log *log);
+int hmlm_mem_orphan(struct nvme_ctrl *ctrl, struct list_head *mem);
 
-/* state.c */
-int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
-int hmlm_resume(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
-int hmlm_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
-int hmlm_set_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
+/* caps.c */
+int hmlm_get_caps(struct nvme_ctrl *ctrl, struct nvme_hmlm_get_caps *cmd);
+
+/* state.c: expect hmlm_enter() done */
+int hmlm_do_suspend(struct hmlm_session *s, struct nvme_hmlm_suspend *cmd);
+int hmlm_do_resume(struct hmlm_session *s, struct nvme_hmlm_resume *cmd);
+int hmlm_do_get_state(struct hmlm_session *s, struct nvme_hmlm_get_state *cmd,
+		      struct iov_iter *to);
+int hmlm_do_set_state(struct hmlm_session *s, struct nvme_hmlm_set_state *cmd,
+		      struct iov_iter *from);
 void hmlm_state_fmts_note(struct hmlm_session *s, const u8 *fmts);
 int hmlm_send_resume(struct hmlm_session *s);
 
 /* cdq.c */
-int hmlm_cdq_init(void);
-void hmlm_cdq_exit(void);
-int hmlm_log_start(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
-void hmlm_log_wake(struct hmlm_log *log);
+int hmlm_do_log_start(struct hmlm_session *s, struct nvme_hmlm_log_start *cmd);
+int hmlm_log_start_fd(struct hmlm_session *s, struct nvme_hmlm_log_start *cmd,
+		      void __user *uarg, size_t ulen);
 void hmlm_log_queue_gone(struct hmlm_log *log);
+void hmlm_log_wake(struct hmlm_log *log);
+void hmlm_log_event(struct hmlm_log *log, u8 aei);
+u16 hmlm_log_cdqid(const struct hmlm_log *log);
+void hmlm_log_detach_mem(struct hmlm_log *log, struct list_head *freeq);
+void hmlm_cdq_mem_free_list(struct list_head *freeq);
 
-/* track.c */
-int hmlm_track_mem(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
+/* track.c: expect hmlm_enter() done */
+int hmlm_do_track_mem(struct hmlm_session *s, struct nvme_hmlm_track_mem *cmd,
+		      struct iov_iter *ranges);
 int hmlm_track_stop(struct hmlm_session *s);
-int hmlm_get_alloc_lbas(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
+int hmlm_do_get_alloc_lbas(struct hmlm_session *s,
+			   struct nvme_hmlm_alloc_lbas *cmd,
+			   struct iov_iter *to);
+
+/*
+ * hmlm_check_stop() - a loop driven by the device or the caller checks this
+ * on every round: a killed caller stops it, and it yields the CPU.
+ */
+static inline int hmlm_check_stop(void)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	cond_resched();
+	return 0;
+}
 
 #endif /* _HMLM_H */

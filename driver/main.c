@@ -2,49 +2,49 @@
 /*
  * nvme-hmlm: NVMe Host Managed Live Migration (TP4159), host side.
  *
- * /dev/nvme-hmlm, its file operations, the ioctl dispatch table and the
- * session lifetime. The ioctl ABI is include/uapi/linux/nvme_hmlm.h.
+ * /dev/nvme-hmlm: its file operations and the ioctl dispatch table. The
+ * ioctl ABI is include/uapi/linux/nvme_hmlm.h; the session core behind it
+ * is session.c, and each ioctl is a thin wrapper over the function the
+ * in-kernel API (hmlm_kapi.h) exports for it.
  *
- * Lifetime. Each open file is a &struct hmlm_session. The misc device's
- * file operations are owned by this module, so the VFS holds a module
- * reference for every open session and the module cannot be unloaded while
- * one exists. A bound session holds the MMC the way an open /dev/nvmeN does:
- * a device reference on the &struct nvme_ctrl (so it is never freed under
- * us) and a reference on the transport driver module that frees it. When
- * the controller resets or goes away, its state leaves NVME_CTRL_LIVE and
- * later commands fail with -ENODEV; the references are dropped when the
- * session's file is released.
+ * Lifetime. Each open file is a session. The misc device's file
+ * operations are owned by this module, so the VFS holds a module reference
+ * for every open session and log fd; the module cannot be unloaded while
+ * one exists, nor while a Suspend is in flight (hmlm_submit_async()).
  */
 #include <linux/capability.h>
-#include <linux/cleanup.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/kprobes.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/unaligned.h>
 
 #include <uapi/linux/nvme_hmlm.h>
 
 #include "hmlm.h"
 
-/*
- * The bound sessions. Protects the list and every session's @node; lock
- * order: a session's @lock, then this.
- */
-static DEFINE_MUTEX(hmlm_bindings_lock);
-static LIST_HEAD(hmlm_bindings);
+/* Runs the asynchronous commands and the log head updates. */
+struct workqueue_struct *hmlm_wq;
 
 /*
- * The bound sessions again, for the controller state probe, which runs in
- * atomic context. Protects the list, every session's @watch, @dead and
- * (with the session's @lock) @log. Innermost lock.
+ * Flags of the dispatch table besides HMLM_OP_* (hmlm.h): when the
+ * argument is copied back to the caller.
  */
-static DEFINE_SPINLOCK(hmlm_watch_lock);
-static LIST_HEAD(hmlm_watch_list);
-static bool hmlm_kprobe_on;
+#define HMLM_OP_RESPOND_EMSGSIZE	BIT(8)	/* also on -EMSGSIZE */
+#define HMLM_OP_NO_RESPOND		BIT(9)	/* the handler does it */
+
+/**
+ * struct hmlm_ucmd - one ioctl call being processed
+ * @ubuffer: The user's argument.
+ * @user_size: The size the user gave in the argument's first field.
+ * @cmd: Kernel copy of the argument, zero-extended to the kernel's size.
+ */
+struct hmlm_ucmd {
+	void __user	*ubuffer;
+	u32		user_size;
+	void		*cmd;
+};
 
 /**
  * hmlm_ucmd_respond() - copy the argument back to the user
@@ -56,7 +56,7 @@ static bool hmlm_kprobe_on;
  * Context: Process context; may fault.
  * Return: 0 on success, -EFAULT if the user buffer is not writable.
  */
-int hmlm_ucmd_respond(struct hmlm_ucmd *ucmd, size_t cmd_len)
+static int hmlm_ucmd_respond(struct hmlm_ucmd *ucmd, size_t cmd_len)
 {
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, cmd_len)))
@@ -65,405 +65,240 @@ int hmlm_ucmd_respond(struct hmlm_ucmd *ucmd, size_t cmd_len)
 }
 
 /**
- * hmlm_ctrl_get() - take the NVMe controller behind an fd
+ * hmlm_ctrl_from_fd() - take the NVMe controller behind an fd
  * @fd: A file descriptor of the caller, expected to be /dev/nvmeN.
- * @ctrlp: On success, the controller with a device reference and a
- *	reference on its transport module; release with hmlm_ctrl_put().
+ * @ctrlp: On success, the controller with hmlm_ctrl_ref() references;
+ *	release with hmlm_ctrl_unref().
  *
  * Context: Process context.
  * Return: 0 on success; -EBADF if @fd is not open; -EINVAL if it is not an
  *	NVMe controller character device; -ENODEV if the controller's driver
  *	is being unloaded.
  */
-static int hmlm_ctrl_get(int fd, struct nvme_ctrl **ctrlp)
+static int hmlm_ctrl_from_fd(int fd, struct nvme_ctrl **ctrlp)
 {
 	struct nvme_ctrl *ctrl;
 	struct fd f;
-	int ret = 0;
+	int ret;
 
 	f = fdget(fd);
 	if (fd_empty(f))
 		return -EBADF;
 	ctrl = nvme_ctrl_from_file(fd_file(f));
-	if (!ctrl) {
-		ret = -EINVAL;
-		goto out_fdput;
-	}
-
 	/* Valid while the file is open; make it ours before fdput(). */
-	nvme_get_ctrl(ctrl);
-	if (!try_module_get(ctrl->ops->module)) {
-		nvme_put_ctrl(ctrl);
-		ret = -ENODEV;
-		goto out_fdput;
-	}
-	*ctrlp = ctrl;
-out_fdput:
+	ret = ctrl ? hmlm_ctrl_ref(ctrl) : -EINVAL;
+	if (!ret)
+		*ctrlp = ctrl;
 	fdput(f);
 	return ret;
 }
 
 /**
- * hmlm_ctrl_put() - release a controller taken with hmlm_ctrl_get()
- * @ctrl: The controller.
- *
- * Context: Process context.
- */
-static void hmlm_ctrl_put(struct nvme_ctrl *ctrl)
-{
-	module_put(ctrl->ops->module);
-	nvme_put_ctrl(ctrl);
-}
-
-/**
- * hmlm_bind_key() - what makes a migratable controller unique
- * @ctrl: Its MMC.
- *
- * A CNTLID is unique in its NVM subsystem, so the subsystem and the CNTLID
- * name a migratable controller whichever MMC of the subsystem is used.
- *
- * Context: Any context.
- * Return: an opaque pointer to compare.
- */
-static const void *hmlm_bind_key(struct nvme_ctrl *ctrl)
-{
-	return ctrl->subsys ? (const void *)ctrl->subsys : (const void *)ctrl;
-}
-
-/**
- * hmlm_caps_state_fmts() - fill the controller state formats of GET_CAPS
- * @cmd: The ioctl argument.
- * @buf: The Identify CNS 20h data, NVME_LM_IDENTIFY_LEN bytes.
- *
- * Context: Any context.
- */
-static void hmlm_caps_state_fmts(struct nvme_hmlm_get_caps *cmd, const u8 *buf)
-{
-	const struct nvme_lm_state_fmts *f = (const void *)buf;
-	u32 i, ofs;
-
-	cmd->out_caps |= NVME_HMLM_CAPS_STATE_FMTS;
-	cmd->out_state_nv = f->nv;
-	cmd->out_state_nuuid = f->nuuid;
-	if (f->nv > NVME_HMLM_MAX_STATE_VERS ||
-	    f->nuuid > NVME_HMLM_MAX_STATE_UUIDS)
-		cmd->out_caps |= NVME_HMLM_CAPS_STATE_FMTS_TRUNC;
-
-	for (i = 1; i <= min_t(u32, f->nv, NVME_HMLM_MAX_STATE_VERS); i++)
-		cmd->out_state_vers[i - 1] =
-			get_unaligned_le16(buf + NVME_LM_STATE_FMTS_VER_OFS(i));
-
-	for (i = 1; i <= min_t(u32, f->nuuid, NVME_HMLM_MAX_STATE_UUIDS); i++) {
-		ofs = NVME_LM_STATE_FMTS_UUID_OFS(f->nv, i);
-		if (ofs + NVME_LM_UUID_LEN > NVME_LM_IDENTIFY_LEN) {
-			cmd->out_caps |= NVME_HMLM_CAPS_STATE_FMTS_TRUNC;
-			break;
-		}
-		memcpy(cmd->out_state_uuids[i - 1], buf + ofs, NVME_LM_UUID_LEN);
-	}
-}
-
-/**
- * hmlm_caps_id_ctrl() - fill GET_CAPS from Identify Controller
- * @cmd: The ioctl argument.
- * @ctrl: The controller.
- * @id: The Identify Controller data, NVME_LM_IDENTIFY_LEN bytes.
- *
- * Context: Any context.
- */
-static void hmlm_caps_id_ctrl(struct nvme_hmlm_get_caps *cmd,
-			      struct nvme_ctrl *ctrl, const u8 *id)
-{
-	struct nvme_lm_id_ctrl_hmlm h;
-
-	memcpy(&h, id + NVME_LM_ID_CTRL_HMLM_OFS, sizeof(h));
-	cmd->out_oacs = get_unaligned_le16(id + NVME_LM_ID_CTRL_OACS_OFS);
-	cmd->out_cntlid = get_unaligned_le16(id + NVME_LM_ID_CTRL_CNTLID_OFS);
-	cmd->out_mdts = id[NVME_LM_ID_CTRL_MDTS_OFS];
-	cmd->out_max_xfer = min_t(u64, (u64)ctrl->max_hw_sectors << SECTOR_SHIFT,
-				  U32_MAX);
-	if (cmd->out_oacs & NVME_LM_OACS_HMLMS)
-		cmd->out_caps |= NVME_HMLM_CAPS_HMLMS;
-	cmd->out_cmmrtd = le16_to_cpu(h.cmmrtd);
-	cmd->out_nmmrtd = le16_to_cpu(h.nmmrtd);
-	cmd->out_minmrtg = h.minmrtg;
-	cmd->out_maxmrtg = h.maxmrtg;
-	cmd->out_trattr = h.trattr;
-	cmd->out_mcudmq = le16_to_cpu(h.mcudmq);
-	cmd->out_mnsudmq = le16_to_cpu(h.mnsudmq);
-	cmd->out_mcmr = le16_to_cpu(h.mcmr);
-	cmd->out_nmcmr = le16_to_cpu(h.nmcmr);
-	cmd->out_mcdqpc = le16_to_cpu(h.mcdqpc);
-}
-
-/**
- * hmlm_caps_sec_list() - write the secondary list of GET_CAPS to the user
- * @cmd: The ioctl argument; @cmd->sec_num is updated.
- * @list: The list.
- *
- * Context: Process context; may fault and allocate.
- * Return: 0 on success, -EMSGSIZE if the user's array is too small,
- *	-ENOMEM or -EFAULT.
- */
-static int hmlm_caps_sec_list(struct nvme_hmlm_get_caps *cmd,
-			      const struct hmlm_sec_list *list)
-{
-	struct nvme_hmlm_sec_ctrl *out;
-	u32 cap = cmd->sec_num, i;
-	int ret = 0;
-
-	cmd->sec_num = list->nr;
-	if (list->nr > cap)
-		return -EMSGSIZE;
-	if (!list->nr)
-		return 0;
-
-	out = kcalloc(list->nr, sizeof(*out), GFP_KERNEL);
-	if (!out)
-		return -ENOMEM;
-	for (i = 0; i < list->nr; i++) {
-		out[i].scid = le16_to_cpu(list->ent[i].scid);
-		out[i].pcid = le16_to_cpu(list->ent[i].pcid);
-		out[i].vfn = le16_to_cpu(list->ent[i].vfn);
-		out[i].nvq = le16_to_cpu(list->ent[i].nvq);
-		out[i].nvi = le16_to_cpu(list->ent[i].nvi);
-		out[i].scs = list->ent[i].scs;
-	}
-	if (copy_to_user(u64_to_user_ptr(cmd->sec_uptr), out,
-			 array_size(list->nr, sizeof(*out))))
-		ret = -EFAULT;
-	kfree(out);
-	return ret;
-}
-
-/**
- * hmlm_get_caps() - ioctl(NVME_HMLM_GET_CAPS)
+ * hmlm_ioctl_get_caps() - ioctl(NVME_HMLM_GET_CAPS)
  * @s: The session (need not be bound).
- * @ucmd: The call; its argument is &struct nvme_hmlm_get_caps.
+ * @ucmd: The call.
  *
- * Context: Process context; sleeps on the admin commands.
- * Return: 0 on success, a positive NVMe status if Identify Controller
- *	failed, a negative errno as the uAPI header describes otherwise.
+ * Context: Process context; sleeps.
+ * Return: as hmlm_get_caps().
  */
-static int hmlm_get_caps(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+static int hmlm_ioctl_get_caps(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 {
 	struct nvme_hmlm_get_caps *cmd = ucmd->cmd;
-	struct hmlm_sec_list *list = NULL;
 	struct nvme_ctrl *ctrl;
-	u8 *buf;
-	int ret, rsp;
+	int ret;
 
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-
-	ret = hmlm_ctrl_get(cmd->nvme_fd, &ctrl);
+	ret = hmlm_ctrl_from_fd(cmd->nvme_fd, &ctrl);
 	if (ret)
 		return ret;
-	buf = kmalloc(NVME_LM_IDENTIFY_LEN, GFP_KERNEL);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out_put_ctrl;
-	}
-
-	ret = hmlm_identify(ctrl, NVME_LM_CNS_CTRL, 0, 0, buf);
-	if (ret > 0) {
-		cmd->out_nvme_status = ret;
-		goto out_respond;
-	}
-	if (ret < 0)
-		goto out_free_buf;
-	hmlm_caps_id_ctrl(cmd, ctrl, buf);
-
-	/* Optional structures: an NVMe status only means "not there". */
-	ret = hmlm_identify(ctrl, NVME_LM_CNS_CS_CTRL, NVME_LM_CSI_NVM, 0, buf);
-	if (ret < 0)
-		goto out_free_buf;
-	if (ret == 0) {
-		cmd->out_caps |= NVME_HMLM_CAPS_NVM_ID;
-		cmd->out_aocs = get_unaligned_le16(buf +
-						   NVME_LM_ID_CTRL_NVM_AOCS_OFS);
-		cmd->out_lbamqf = buf[NVME_LM_ID_CTRL_NVM_LBAMQF_OFS];
-		if (cmd->out_aocs & NVME_LM_AOCS_RALBAS)
-			cmd->out_caps |= NVME_HMLM_CAPS_RALBAS;
-	}
-
-	if (cmd->out_caps & NVME_HMLM_CAPS_HMLMS) {
-		ret = hmlm_identify(ctrl, NVME_LM_CNS_STATE_FMTS, 0, 0, buf);
-		if (ret < 0)
-			goto out_free_buf;
-		if (ret == 0)
-			hmlm_caps_state_fmts(cmd, buf);
-	}
-
-	ret = hmlm_read_sec_list(ctrl, &list);
-	if (ret < 0)
-		goto out_free_buf;
-	if (ret == 0) {
-		cmd->out_caps |= NVME_HMLM_CAPS_SEC_LIST;
-		ret = hmlm_caps_sec_list(cmd, list);
-		kfree(list);
-		/* EMSGSIZE still reports the count: respond below. */
-		if (ret && ret != -EMSGSIZE)
-			goto out_free_buf;
-	} else {
-		cmd->sec_num = 0;
-		ret = 0;
-	}
-
-out_respond:
-	rsp = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rsp)
-		ret = rsp;
-out_free_buf:
-	kfree(buf);
-out_put_ctrl:
-	hmlm_ctrl_put(ctrl);
+	ret = hmlm_get_caps(ctrl, cmd);
+	hmlm_ctrl_unref(ctrl);
 	return ret;
 }
 
 /**
- * hmlm_bind_commit() - enter a session on the binding list
- * @s: The session, locked and unbound.
- * @ctrl: The MMC, with the references the session takes over.
- * @cntlid: The migratable controller.
+ * hmlm_ioctl_bind() - ioctl(NVME_HMLM_BIND)
+ * @s: The session, locked.
+ * @ucmd: The call.
  *
- * Context: Process context. Expects @s->lock held; takes and releases
- *	hmlm_bindings_lock.
- * Return: 0 on success, -EBUSY if another session has bound the same
- *	migratable controller.
+ * Context: Process context; expects @s->lock held; sleeps.
+ * Return: as hmlm_session_bind(); -EINVAL if already bound.
  */
-static int hmlm_bind_commit(struct hmlm_session *s, struct nvme_ctrl *ctrl,
-			    u16 cntlid)
-{
-	struct hmlm_session *o;
-
-	lockdep_assert_held(&s->lock);
-	guard(mutex)(&hmlm_bindings_lock);
-	list_for_each_entry(o, &hmlm_bindings, node)
-		if (hmlm_bind_key(o->ctrl) == hmlm_bind_key(ctrl) &&
-		    o->cntlid == cntlid)
-			return -EBUSY;
-	s->ctrl = ctrl;
-	s->cntlid = cntlid;
-	list_add_tail(&s->node, &hmlm_bindings);
-	scoped_guard(spinlock_irqsave, &hmlm_watch_lock)
-		list_add_tail(&s->watch, &hmlm_watch_list);
-	return 0;
-}
-
-/**
- * hmlm_unbind() - take a session off the binding list
- * @s: The session, bound.
- *
- * Context: Process context. Expects @s->lock held, or the session to be
- *	unreachable (release); takes and releases hmlm_bindings_lock.
- * Return: the MMC, whose references the caller now owns.
- */
-static struct nvme_ctrl *hmlm_unbind(struct hmlm_session *s)
-{
-	struct nvme_ctrl *ctrl = s->ctrl;
-
-	scoped_guard(spinlock_irqsave, &hmlm_watch_lock)
-		list_del_init(&s->watch);
-	scoped_guard(mutex, &hmlm_bindings_lock)
-		list_del_init(&s->node);
-	s->ctrl = NULL;
-	return ctrl;
-}
-
-/**
- * hmlm_bind() - ioctl(NVME_HMLM_BIND)
- * @s: The session.
- * @ucmd: The call; its argument is &struct nvme_hmlm_bind.
- *
- * Context: Process context; takes and releases @s->lock, sleeps on the
- *	admin commands.
- * Return: 0 on success, a positive NVMe status if an Identify failed, a
- *	negative errno as the uAPI header describes otherwise.
- */
-static int hmlm_bind(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+static int hmlm_ioctl_bind(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 {
 	struct nvme_hmlm_bind *cmd = ucmd->cmd;
-	const struct nvme_lm_sec_ctrl *sc;
-	struct hmlm_sec_list *list;
 	struct nvme_ctrl *ctrl;
-	u8 *id;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-
-	mutex_lock(&s->lock);
-	if (s->ctrl) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-	ret = hmlm_ctrl_get(cmd->nvme_fd, &ctrl);
+	cmd->out_nvme_status = 0;
+	cmd->out_mmc_cntlid = 0;
+	cmd->out_vfn = 0;
+	ret = hmlm_ctrl_from_fd(cmd->nvme_fd, &ctrl);
 	if (ret)
-		goto out_unlock;
-	id = kmalloc(NVME_LM_IDENTIFY_LEN, GFP_KERNEL);
-	if (!id) {
-		ret = -ENOMEM;
-		goto out_put_ctrl;
-	}
-
-	ret = hmlm_identify(ctrl, NVME_LM_CNS_CTRL, 0, 0, id);
-	if (ret)
-		goto out_status;
-	if (!(get_unaligned_le16(id + NVME_LM_ID_CTRL_OACS_OFS) &
-	      NVME_LM_OACS_HMLMS)) {
-		ret = -EOPNOTSUPP;
-		goto out_free_id;
-	}
-	cmd->out_mmc_cntlid = get_unaligned_le16(id + NVME_LM_ID_CTRL_CNTLID_OFS);
-	if (cmd->cntlid == cmd->out_mmc_cntlid) {
-		ret = -ENOENT;
-		goto out_free_id;
-	}
-
-	ret = hmlm_read_sec_list(ctrl, &list);
-	if (ret)
-		goto out_status;
-	sc = hmlm_sec_list_find(list, cmd->cntlid);
-	if (sc)
-		cmd->out_vfn = le16_to_cpu(sc->vfn);
-	kfree(list);
-	if (!sc) {
-		ret = -ENOENT;
-		goto out_free_id;
-	}
-
-	/* SET_STATE checks its indexes against these without an Identify */
-	s->state_fmts_known = false;
-	if (!hmlm_identify(ctrl, NVME_LM_CNS_STATE_FMTS, 0, 0, id))
-		hmlm_state_fmts_note(s, id);
-
-	ret = hmlm_bind_commit(s, ctrl, cmd->cntlid);
-	if (ret)
-		goto out_free_id;
-	ret = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto out_unbind;
-	kfree(id);
-	mutex_unlock(&s->lock);
-	return 0;
-
-out_status:
-	if (ret > 0) {
+		return ret;
+	ret = hmlm_session_bind(s, ctrl, cmd->cntlid, &cmd->out_mmc_cntlid,
+				&cmd->out_vfn);
+	hmlm_ctrl_unref(ctrl);
+	if (ret > 0)
 		cmd->out_nvme_status = ret;
-		if (hmlm_ucmd_respond(ucmd, sizeof(*cmd)))
-			ret = -EFAULT;
-	}
-	goto out_free_id;
-out_unbind:
-	hmlm_unbind(s);
-out_free_id:
-	kfree(id);
-out_put_ctrl:
-	hmlm_ctrl_put(ctrl);
-out_unlock:
-	mutex_unlock(&s->lock);
 	return ret;
+}
+
+/**
+ * hmlm_ioctl_suspend() - ioctl(NVME_HMLM_SUSPEND)
+ * @s: The session, entered.
+ * @ucmd: The call.
+ *
+ * Context: Process context; expects @s->lock held; sleeps.
+ * Return: as hmlm_do_suspend().
+ */
+static int hmlm_ioctl_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	return hmlm_do_suspend(s, ucmd->cmd);
+}
+
+/**
+ * hmlm_ioctl_resume() - ioctl(NVME_HMLM_RESUME)
+ * @s: The session, entered.
+ * @ucmd: The call.
+ *
+ * Context: Process context; expects @s->lock held; sleeps.
+ * Return: as hmlm_do_resume().
+ */
+static int hmlm_ioctl_resume(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	return hmlm_do_resume(s, ucmd->cmd);
+}
+
+/**
+ * hmlm_ioctl_get_state() - ioctl(NVME_HMLM_GET_STATE)
+ * @s: The session, entered.
+ * @ucmd: The call.
+ *
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
+ * Return: as hmlm_do_get_state().
+ */
+static int hmlm_ioctl_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_get_state *cmd = ucmd->cmd;
+	struct iov_iter to;
+	int ret;
+
+	if (cmd->flags & NVME_HMLM_STATE_SIZE)
+		return hmlm_do_get_state(s, cmd, NULL);
+	/* no state is near MAX_RW_COUNT bytes (NVME_HMLM_STATE_MAX_LEN) */
+	cmd->buf_len = min_t(u64, cmd->buf_len, round_down(MAX_RW_COUNT, 4));
+	ret = import_ubuf(ITER_DEST, u64_to_user_ptr(cmd->buf_uptr),
+			  cmd->buf_len, &to);
+	if (ret)
+		return ret;
+	return hmlm_do_get_state(s, cmd, &to);
+}
+
+/**
+ * hmlm_ioctl_set_state() - ioctl(NVME_HMLM_SET_STATE)
+ * @s: The session, entered.
+ * @ucmd: The call.
+ *
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
+ * Return: as hmlm_do_set_state().
+ */
+static int hmlm_ioctl_set_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_set_state *cmd = ucmd->cmd;
+	struct iov_iter from;
+	int ret;
+
+	if (cmd->buf_len > NVME_HMLM_STATE_MAX_LEN)
+		return -EINVAL;
+	ret = import_ubuf(ITER_SOURCE, u64_to_user_ptr(cmd->buf_uptr),
+			  cmd->buf_len, &from);
+	if (ret)
+		return ret;
+	return hmlm_do_set_state(s, cmd, &from);
+}
+
+/**
+ * hmlm_ioctl_log_start() - ioctl(NVME_HMLM_LOG_START)
+ * @s: The session, entered.
+ * @ucmd: The call.
+ *
+ * The argument is copied back before the log fd is installed, so a
+ * caller that cannot receive the fd number does not get an fd.
+ *
+ * Context: Process context; expects @s->lock held; sleeps.
+ * Return: as hmlm_log_start_fd().
+ */
+static int hmlm_ioctl_log_start(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_log_start *cmd = ucmd->cmd;
+	int ret;
+
+	ret = hmlm_log_start_fd(s, cmd, ucmd->ubuffer,
+				min_t(size_t, ucmd->user_size, sizeof(*cmd)));
+	if (ret > 0 && hmlm_ucmd_respond(ucmd, sizeof(*cmd)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/**
+ * hmlm_ioctl_track_mem() - ioctl(NVME_HMLM_TRACK_MEM)
+ * @s: The session, entered.
+ * @ucmd: The call.
+ *
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
+ * Return: as hmlm_do_track_mem().
+ */
+static int hmlm_ioctl_track_mem(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_track_mem *cmd = ucmd->cmd;
+	void __user *uptr = u64_to_user_ptr(cmd->ranges_uptr);
+	const size_t rsz = sizeof(struct nvme_hmlm_mem_range);
+	struct iov_iter it;
+	int ret;
+
+	switch (cmd->op) {
+	case NVME_HMLM_TRACK_START:
+		if (cmd->num > NVME_HMLM_TRACK_MAX_RANGES)
+			return -EINVAL;
+		ret = import_ubuf(ITER_SOURCE, uptr, cmd->num * rsz, &it);
+		break;
+	case NVME_HMLM_TRACK_RECV:
+		/* the device reports at most a transfer's worth anyway */
+		cmd->num = min_t(u32, cmd->num, MAX_RW_COUNT / rsz);
+		ret = import_ubuf(ITER_DEST, uptr, cmd->num * rsz, &it);
+		break;
+	default:
+		return hmlm_do_track_mem(s, cmd, NULL);
+	}
+	if (ret)
+		return ret;
+	return hmlm_do_track_mem(s, cmd, &it);
+}
+
+/**
+ * hmlm_ioctl_get_alloc_lbas() - ioctl(NVME_HMLM_GET_ALLOC_LBAS)
+ * @s: The session, entered.
+ * @ucmd: The call.
+ *
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
+ * Return: as hmlm_do_get_alloc_lbas().
+ */
+static int hmlm_ioctl_get_alloc_lbas(struct hmlm_session *s,
+				     struct hmlm_ucmd *ucmd)
+{
+	struct nvme_hmlm_alloc_lbas *cmd = ucmd->cmd;
+	struct iov_iter to;
+	int ret;
+
+	if (cmd->num > SZ_64K)
+		return -EINVAL;
+	ret = import_ubuf(ITER_DEST, u64_to_user_ptr(cmd->ranges_uptr),
+			  cmd->num * sizeof(struct nvme_hmlm_lba_range), &to);
+	if (ret)
+		return ret;
+	return hmlm_do_get_alloc_lbas(s, cmd, &to);
 }
 
 /* Big enough for every ioctl argument. */
@@ -484,43 +319,56 @@ union hmlm_ucmd_buffer {
  * @size: The kernel's size of the argument.
  * @min_size: The size of the argument's first published version.
  * @ioctl_num: The full ioctl number.
+ * @flags: HMLM_OP_*: what the dispatcher does around the handler
+ *	(hmlm_enter(): lock, bound and usable session, no Suspend in
+ *	flight; when to copy the argument back).
  * @execute: The handler.
  */
 struct hmlm_ioctl_op {
 	unsigned int	size;
 	unsigned int	min_size;
 	unsigned int	ioctl_num;
+	unsigned int	flags;
 	int		(*execute)(struct hmlm_session *s, struct hmlm_ucmd *ucmd);
 };
 
-#define HMLM_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+#define HMLM_IOCTL_OP(_ioctl, _fn, _struct, _last, _flags)		\
 	{								\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union hmlm_ucmd_buffer) < \
 					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
 		.ioctl_num = _ioctl,					\
+		.flags = _flags,					\
 		.execute = _fn,						\
 	}
 
+#define HMLM_BOUND_SETTLED	(HMLM_OP_BOUND | HMLM_OP_SETTLE)
+
 static const struct hmlm_ioctl_op hmlm_ioctl_ops[] = {
-	HMLM_IOCTL_OP(NVME_HMLM_GET_CAPS, hmlm_get_caps,
-		      struct nvme_hmlm_get_caps, out_state_uuids),
-	HMLM_IOCTL_OP(NVME_HMLM_BIND, hmlm_bind, struct nvme_hmlm_bind, out_vfn),
-	HMLM_IOCTL_OP(NVME_HMLM_SUSPEND, hmlm_suspend,
-		      struct nvme_hmlm_suspend, out_nvme_status),
-	HMLM_IOCTL_OP(NVME_HMLM_RESUME, hmlm_resume,
-		      struct nvme_hmlm_resume, __reserved),
-	HMLM_IOCTL_OP(NVME_HMLM_GET_STATE, hmlm_get_state,
-		      struct nvme_hmlm_get_state, out_flags),
-	HMLM_IOCTL_OP(NVME_HMLM_SET_STATE, hmlm_set_state,
-		      struct nvme_hmlm_set_state, out_attempts),
-	HMLM_IOCTL_OP(NVME_HMLM_LOG_START, hmlm_log_start,
-		      struct nvme_hmlm_log_start, __reserved3),
-	HMLM_IOCTL_OP(NVME_HMLM_TRACK_MEM, hmlm_track_mem,
-		      struct nvme_hmlm_track_mem, __reserved3),
-	HMLM_IOCTL_OP(NVME_HMLM_GET_ALLOC_LBAS, hmlm_get_alloc_lbas,
-		      struct nvme_hmlm_alloc_lbas, out_flags),
+	HMLM_IOCTL_OP(NVME_HMLM_GET_CAPS, hmlm_ioctl_get_caps,
+		      struct nvme_hmlm_get_caps, out_state_uuids,
+		      HMLM_OP_RESPOND_EMSGSIZE),
+	HMLM_IOCTL_OP(NVME_HMLM_BIND, hmlm_ioctl_bind, struct nvme_hmlm_bind,
+		      out_vfn, HMLM_OP_LOCK),
+	HMLM_IOCTL_OP(NVME_HMLM_SUSPEND, hmlm_ioctl_suspend,
+		      struct nvme_hmlm_suspend, out_nvme_status,
+		      HMLM_BOUND_SETTLED),
+	HMLM_IOCTL_OP(NVME_HMLM_RESUME, hmlm_ioctl_resume,
+		      struct nvme_hmlm_resume, __reserved, HMLM_BOUND_SETTLED),
+	HMLM_IOCTL_OP(NVME_HMLM_GET_STATE, hmlm_ioctl_get_state,
+		      struct nvme_hmlm_get_state, out_flags,
+		      HMLM_BOUND_SETTLED | HMLM_OP_RESPOND_EMSGSIZE),
+	HMLM_IOCTL_OP(NVME_HMLM_SET_STATE, hmlm_ioctl_set_state,
+		      struct nvme_hmlm_set_state, out_attempts,
+		      HMLM_BOUND_SETTLED),
+	HMLM_IOCTL_OP(NVME_HMLM_LOG_START, hmlm_ioctl_log_start,
+		      struct nvme_hmlm_log_start, __reserved3,
+		      HMLM_BOUND_SETTLED | HMLM_OP_NO_RESPOND),
+	HMLM_IOCTL_OP(NVME_HMLM_TRACK_MEM, hmlm_ioctl_track_mem,
+		      struct nvme_hmlm_track_mem, __reserved3, HMLM_OP_BOUND),
+	HMLM_IOCTL_OP(NVME_HMLM_GET_ALLOC_LBAS, hmlm_ioctl_get_alloc_lbas,
+		      struct nvme_hmlm_alloc_lbas, out_flags, HMLM_OP_BOUND),
 };
 
 /**
@@ -529,13 +377,14 @@ static const struct hmlm_ioctl_op hmlm_ioctl_ops[] = {
  * @cmd: The ioctl number.
  * @arg: User pointer to the argument.
  *
- * Looks the full number up in hmlm_ioctl_ops[] (a handful of entries, so
- * a scan), checks the caller's privilege,
- * copies the size-prefixed argument in with copy_struct_from_user() and
- * runs the handler.
+ * Looks the number up in hmlm_ioctl_ops[], checks the caller's privilege,
+ * copies the size-prefixed argument in with copy_struct_from_user(), runs
+ * the entry's prologue (hmlm_enter()), the handler and the epilogue, and
+ * copies the argument back as the entry's flags say.
  *
  * Context: Process context.
- * Return: as the handler, or -ENOTTY, -EPERM, -EFAULT, -EINVAL, -E2BIG.
+ * Return: as the handler, or -ENOTTY, -EPERM, -EFAULT, -EINVAL, -E2BIG,
+ *	-ENODEV, -EBUSY.
  */
 static long hmlm_fops_ioctl(struct file *filp, unsigned int cmd,
 			    unsigned long arg)
@@ -545,7 +394,7 @@ static long hmlm_fops_ioctl(struct file *filp, unsigned int cmd,
 	union hmlm_ucmd_buffer buf;
 	struct hmlm_ucmd ucmd = { };
 	unsigned int i;
-	int ret;
+	int ret, rsp;
 
 	for (i = 0; i < ARRAY_SIZE(hmlm_ioctl_ops); i++)
 		if (hmlm_ioctl_ops[i].ioctl_num == cmd)
@@ -566,7 +415,20 @@ static long hmlm_fops_ioctl(struct file *filp, unsigned int cmd,
 				    ucmd.user_size);
 	if (ret)
 		return ret;
-	return op->execute(s, &ucmd);
+
+	ret = hmlm_enter(s, op->flags);
+	if (!ret)
+		ret = op->execute(s, &ucmd);
+	hmlm_leave(s, op->flags);
+
+	if (!(op->flags & HMLM_OP_NO_RESPOND) &&
+	    (ret >= 0 ||
+	     (ret == -EMSGSIZE && (op->flags & HMLM_OP_RESPOND_EMSGSIZE)))) {
+		rsp = hmlm_ucmd_respond(&ucmd, op->size);
+		if (rsp)
+			ret = rsp;
+	}
+	return ret;
 }
 
 /**
@@ -579,128 +441,11 @@ static long hmlm_fops_ioctl(struct file *filp, unsigned int cmd,
  */
 static int hmlm_fops_open(struct inode *inode, struct file *filp)
 {
-	struct hmlm_session *s;
+	struct hmlm_session *s = hmlm_session_alloc();
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
-	mutex_init(&s->lock);
-	kref_init(&s->ref);
-	INIT_LIST_HEAD(&s->node);
-	INIT_LIST_HEAD(&s->watch);
 	filp->private_data = s;
-	return 0;
-}
-
-/**
- * hmlm_session_free() - the last reference of a session is gone
- * @kref: The session's @ref.
- *
- * Releases the binding, so the migratable controller can be bound again,
- * the controller references and a Suspend context still pending.
- *
- * Context: Process context; takes and releases hmlm_bindings_lock.
- */
-static void hmlm_session_free(struct kref *kref)
-{
-	struct hmlm_session *s = container_of(kref, struct hmlm_session, ref);
-
-	if (s->ctrl)
-		hmlm_ctrl_put(hmlm_unbind(s));
-	/* A Suspend that did not end within the release's wait. */
-	if (s->pending)
-		hmlm_async_put(s->pending);
-	mutex_destroy(&s->lock);
-	kfree(s);
-}
-
-/**
- * hmlm_session_get() - take a reference on a session
- * @s: The session.
- *
- * Context: Any context.
- */
-void hmlm_session_get(struct hmlm_session *s)
-{
-	kref_get(&s->ref);
-}
-
-/**
- * hmlm_session_put() - drop a reference on a session
- * @s: The session.
- *
- * Context: Process context; the last put unbinds.
- */
-void hmlm_session_put(struct hmlm_session *s)
-{
-	kref_put(&s->ref, hmlm_session_free);
-}
-
-/**
- * hmlm_session_set_log() - attach or detach the session's log
- * @s: The session, locked.
- * @log: The log, or NULL.
- *
- * Context: Expects @s->lock held; takes and releases hmlm_watch_lock.
- */
-void hmlm_session_set_log(struct hmlm_session *s, struct hmlm_log *log)
-{
-	unsigned long flags;
-
-	lockdep_assert_held(&s->lock);
-	spin_lock_irqsave(&hmlm_watch_lock, flags);
-	s->log = log;
-	spin_unlock_irqrestore(&hmlm_watch_lock, flags);
-}
-
-/**
- * hmlm_session_usable() - check that a session can send commands
- * @s: The session, locked.
- *
- * Context: Expects @s->lock held.
- * Return: 0 if bound to a live controller that was not reset since;
- *	-EINVAL if unbound; -ENODEV if the controller was reset, removed or
- *	is not live.
- */
-int hmlm_session_usable(struct hmlm_session *s)
-{
-	lockdep_assert_held(&s->lock);
-	if (!s->ctrl)
-		return -EINVAL;
-	if (READ_ONCE(s->dead))
-		return -ENODEV;
-	return hmlm_ctrl_check_live(s->ctrl);
-}
-
-/**
- * hmlm_settle_pending() - learn the outcome of an abandoned Suspend
- * @s: The session, locked.
- * @wait: Wait for it (uninterruptibly, bounded by the admin timeout).
- *
- * Context: Expects @s->lock held; sleeps if @wait.
- * Return: 0 if nothing is pending any more, -EBUSY if the Suspend is
- *	still in flight.
- */
-int hmlm_settle_pending(struct hmlm_session *s, bool wait)
-{
-	struct hmlm_async *p = s->pending;
-
-	lockdep_assert_held(&s->lock);
-	if (!p)
-		return 0;
-	if (wait)
-		wait_for_completion_timeout(&p->done, HMLM_ADMIN_WAIT);
-	/* @done stays done once completed (complete_all()), even if waited for. */
-	if (!completion_done(&p->done))
-		return -EBUSY;
-	if (p->ret == 0) {
-		s->suspended = true;
-		s->keep = p->keep;
-		if (p->dudmq && s->log)
-			hmlm_log_queue_gone(s->log);
-	}
-	s->pending = NULL;
-	hmlm_async_put(p);
 	return 0;
 }
 
@@ -709,71 +454,14 @@ int hmlm_settle_pending(struct hmlm_session *s, bool wait)
  * @inode: The misc device inode.
  * @filp: The session's file.
  *
- * Leaves the controller as "Session states" in the uAPI header says: stops
- * memory tracking, resumes what the session suspended unless it was handed
- * over. A log fd keeps the binding until it is closed too.
- *
- * Context: Process context; takes and releases @s->lock.
+ * Context: Process context; sleeps (see hmlm_session_end()).
  * Return: 0.
  */
 static int hmlm_fops_release(struct inode *inode, struct file *filp)
 {
-	struct hmlm_session *s = filp->private_data;
-
-	mutex_lock(&s->lock);
-	if (s->ctrl) {
-		hmlm_settle_pending(s, true);
-		if (!hmlm_session_usable(s)) {
-			if (s->tracking)
-				hmlm_track_stop(s);
-			if (s->suspended && !s->keep)
-				hmlm_send_resume(s);
-		}
-	}
-	mutex_unlock(&s->lock);
-	hmlm_session_put(s);
+	hmlm_session_end(filp->private_data);
 	return 0;
 }
-
-/**
- * hmlm_state_pre() - probe on nvme_change_ctrl_state()
- * @p: The probe.
- * @regs: The registers at the call: the controller and the new state.
- *
- * nvme-core has no notifier for controller resets, and a reset comes back
- * to LIVE, so the sessions are told here: any change of a bound MMC to a
- * state other than LIVE (resetting, connecting, deleting, dead) makes its
- * sessions dead, and wakes their log readers.
- *
- * Context: Atomic context (kprobe); takes and releases hmlm_watch_lock.
- * Return: 0.
- */
-static int hmlm_state_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	struct nvme_ctrl *ctrl;
-	struct hmlm_session *s;
-	unsigned long st, flags;
-
-	ctrl = (struct nvme_ctrl *)regs_get_kernel_argument(regs, 0);
-	st = regs_get_kernel_argument(regs, 1);
-	if (st == NVME_CTRL_LIVE)
-		return 0;
-	spin_lock_irqsave(&hmlm_watch_lock, flags);
-	list_for_each_entry(s, &hmlm_watch_list, watch) {
-		if (s->ctrl != ctrl)
-			continue;
-		WRITE_ONCE(s->dead, true);
-		if (s->log)
-			hmlm_log_wake(s->log);
-	}
-	spin_unlock_irqrestore(&hmlm_watch_lock, flags);
-	return 0;
-}
-
-static struct kprobe hmlm_state_kp = {
-	.symbol_name	= "nvme_change_ctrl_state",
-	.pre_handler	= hmlm_state_pre,
-};
 
 static const struct file_operations hmlm_fops = {
 	.owner		= THIS_MODULE,
@@ -794,46 +482,48 @@ static struct miscdevice hmlm_misc = {
  * hmlm_init() - module initialisation
  *
  * Context: Process context (module load).
- * Return: 0 on success, a negative errno if the misc device could not be
- *	registered.
+ * Return: 0 on success; -ENOPKG against an nvme-core without the
+ *	migration host hooks; another negative errno.
  */
 static int __init hmlm_init(void)
 {
 	int ret;
 
-	ret = hmlm_cdq_init();
+	hmlm_wq = alloc_workqueue("nvme-hmlm", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!hmlm_wq)
+		return -ENOMEM;
+	ret = hmlm_session_init();
 	if (ret)
-		goto err_out;
+		goto err_destroy_wq;
 	ret = misc_register(&hmlm_misc);
-	if (ret)
-		goto err_cdq;
-	/* Without the probe, only non-live states are seen (documented). */
-	hmlm_kprobe_on = !register_kprobe(&hmlm_state_kp);
-	if (!hmlm_kprobe_on)
-		pr_info("nvme-hmlm: no probe on nvme_change_ctrl_state; controller resets are seen only while they last\n");
+	if (ret) {
+		pr_err("nvme-hmlm: cannot register /dev/%s: %d\n",
+		       hmlm_misc.name, ret);
+		goto err_session_exit;
+	}
 	return 0;
 
-err_cdq:
-	hmlm_cdq_exit();
-err_out:
-	pr_err("nvme-hmlm: cannot register /dev/%s: %d\n", hmlm_misc.name, ret);
+err_session_exit:
+	hmlm_session_exit();
+err_destroy_wq:
+	destroy_workqueue(hmlm_wq);
 	return ret;
 }
 
 /**
  * hmlm_exit() - module exit
  *
- * Runs only when no session is open (each holds a module reference), so
- * nothing is bound.
+ * Runs only when no session or log fd is open and no Suspend is in flight
+ * (each holds a module reference). destroy_workqueue() waits for the last
+ * asynchronous command's worker to return.
  *
  * Context: Process context (module unload).
  */
 static void __exit hmlm_exit(void)
 {
-	if (hmlm_kprobe_on)
-		unregister_kprobe(&hmlm_state_kp);
 	misc_deregister(&hmlm_misc);
-	hmlm_cdq_exit();
+	hmlm_session_exit();
+	destroy_workqueue(hmlm_wq);
 }
 
 module_init(hmlm_init);
@@ -842,3 +532,4 @@ module_exit(hmlm_exit);
 MODULE_DESCRIPTION("NVMe Host Managed Live Migration (TP4159) host driver");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(NVME_TARGET_PASSTHRU);
+MODULE_IMPORT_NS(NVME_MIGRATION);

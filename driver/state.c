@@ -7,6 +7,7 @@
  * session are sent one at a time; the Set Controller State sequence in
  * particular is never interleaved with another command of the session.
  */
+#include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -61,37 +62,20 @@ int hmlm_send_resume(struct hmlm_session *s)
 }
 
 /**
- * hmlm_enter() - common entry of the session ioctls
- * @s: The session.
+ * hmlm_do_suspend() - Migration Send Suspend
+ * @s: The session, entered (bound, settled).
+ * @cmd: The argument.
  *
- * Context: Process context; takes @s->lock, which the caller releases
- *	whatever this returns.
- * Return: 0, or -EINVAL (unbound), -ENODEV (dead), -EBUSY (a Suspend is
- *	still in flight).
- */
-static int hmlm_enter(struct hmlm_session *s)
-{
-	int ret;
-
-	mutex_lock(&s->lock);
-	ret = hmlm_session_usable(s);
-	if (ret)
-		return ret;
-	return hmlm_settle_pending(s, false);
-}
-
-/**
- * hmlm_suspend() - ioctl(NVME_HMLM_SUSPEND)
- * @s: The session.
- * @ucmd: The call; its argument is &struct nvme_hmlm_suspend.
+ * The command runs on hmlm_wq (hmlm_submit_async()); the wait for it is
+ * interruptible and bounded by @cmd->timeout_ms. A wait cut short leaves
+ * the command pending on the session, settled by the next operation or at
+ * the session's end.
  *
- * Context: Process context; takes and releases @s->lock; waits
- *	interruptibly for the command.
+ * Context: Process context; expects @s->lock held; sleeps.
  * Return: 0, a positive NVMe status, or a negative errno.
  */
-int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+int hmlm_do_suspend(struct hmlm_session *s, struct nvme_hmlm_suspend *cmd)
 {
-	struct nvme_hmlm_suspend *cmd = ucmd->cmd;
 	bool notify = cmd->flags & NVME_HMLM_SUSPEND_NOTIFY;
 	bool dudmq = cmd->flags & NVME_HMLM_SUSPEND_DUDMQ;
 	unsigned long tmo = NVME_ADMIN_TIMEOUT;
@@ -104,12 +88,9 @@ int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 		return -EINVAL;
 	if (notify && (cmd->flags & ~NVME_HMLM_SUSPEND_NOTIFY))
 		return -EINVAL;
+	cmd->out_nvme_status = 0;
 	if (cmd->timeout_ms && msecs_to_jiffies(cmd->timeout_ms) < tmo)
 		tmo = msecs_to_jiffies(cmd->timeout_ms);
-
-	ret = hmlm_enter(s);
-	if (ret)
-		goto out_unlock;
 
 	hmlm_msend_cmd(&c, NVME_LM_MSEND_SEL_SUSPEND, 0,
 		       NVME_LM_MSEND_SUSPEND_CDW11(s->cntlid,
@@ -117,7 +98,7 @@ int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 						   NVME_LM_STYPE_SUSPEND, dudmq));
 	ret = hmlm_submit_async(s->ctrl, &c, &ctx);
 	if (ret)
-		goto out_unlock;
+		return ret;
 	ctx->dudmq = dudmq;
 	ctx->keep = cmd->flags & NVME_HMLM_SUSPEND_KEEP;
 
@@ -128,8 +109,7 @@ int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 			s->pending = ctx;
 		else
 			hmlm_async_put(ctx);
-		ret = left ? -EINTR : -ETIMEDOUT;
-		goto out_unlock;
+		return left ? -EINTR : -ETIMEDOUT;
 	}
 	ret = ctx->ret;
 	hmlm_async_put(ctx);
@@ -139,42 +119,29 @@ int hmlm_suspend(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 		if (dudmq && s->log)
 			hmlm_log_queue_gone(s->log);
 	}
-	if (ret > 0) {
+	if (ret > 0)
 		cmd->out_nvme_status = ret;
-		if (hmlm_ucmd_respond(ucmd, sizeof(*cmd)))
-			ret = -EFAULT;
-	}
-out_unlock:
-	mutex_unlock(&s->lock);
 	return ret;
 }
 
 /**
- * hmlm_resume() - ioctl(NVME_HMLM_RESUME)
- * @s: The session.
- * @ucmd: The call; its argument is &struct nvme_hmlm_resume.
+ * hmlm_do_resume() - Migration Send Resume
+ * @s: The session, entered (bound, settled).
+ * @cmd: The argument.
  *
- * Context: Process context; takes and releases @s->lock; sleeps.
+ * Context: Process context; expects @s->lock held; sleeps.
  * Return: 0, a positive NVMe status, or a negative errno.
  */
-int hmlm_resume(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+int hmlm_do_resume(struct hmlm_session *s, struct nvme_hmlm_resume *cmd)
 {
-	struct nvme_hmlm_resume *cmd = ucmd->cmd;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	ret = hmlm_enter(s);
-	if (ret)
-		goto out_unlock;
+	cmd->out_nvme_status = 0;
 	ret = hmlm_send_resume(s);
-	if (ret > 0) {
+	if (ret > 0)
 		cmd->out_nvme_status = ret;
-		if (hmlm_ucmd_respond(ucmd, sizeof(*cmd)))
-			ret = -EFAULT;
-	}
-out_unlock:
-	mutex_unlock(&s->lock);
 	return ret;
 }
 
@@ -290,6 +257,7 @@ static int hmlm_state_sized(struct nvme_hmlm_get_state *cmd,
  * @chunk: Bytes per command.
  * @sized: @cmd->out_len is known.
  * @csup: Cleared when a command was not fully suspended.
+ * @to: Where the state goes (at least @cmd->buf_len bytes).
  *
  * Without @sized the first command asks for as much as the user buffer
  * and @chunk allow (at least the header): the header at its start tells
@@ -299,15 +267,15 @@ static int hmlm_state_sized(struct nvme_hmlm_get_state *cmd,
  * first chunks and is compared with the one read before.
  *
  * Context: Process context; sleeps, may fault.
- * Return: 0, a positive NVMe status, or a negative errno (-EAGAIN when
+ * Return: 0, a positive NVMe status, or a negative errno (-EINTR when
+ *	the caller was killed, -EAGAIN when
  *	the header changed on the way, -EMSGSIZE when the state does not fit
  *	the user buffer; @cmd->out_len is set then).
  */
 static int hmlm_get_state_xfer(struct hmlm_session *s,
 			       struct nvme_hmlm_get_state *cmd, u32 chunk,
-			       bool sized, bool *csup)
+			       bool sized, bool *csup, struct iov_iter *to)
 {
-	void __user *ubuf = u64_to_user_ptr(cmd->buf_uptr);
 	struct nvme_lm_ctrl_state_hdr first;
 	u64 ofs = 0;
 	void *buf;
@@ -316,11 +284,17 @@ static int hmlm_get_state_xfer(struct hmlm_session *s,
 
 	n = sized ? min_t(u64, chunk, cmd->out_len) :
 		    min_t(u64, chunk, round_down(cmd->buf_len, 4));
-	/* no later command transfers more than the first */
-	buf = kvmalloc(round_up(n, 4), GFP_KERNEL);
+	/*
+	 * No later command transfers more than the first. Zeroed: what a
+	 * short transfer did not write must not be old heap contents.
+	 */
+	buf = kvzalloc(round_up(n, 4), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
+		ret = hmlm_check_stop();
+		if (ret)
+			break;
 		ret = hmlm_mrecv(s, cmd, ofs, buf, round_up(n, 4), csup);
 		if (ret)
 			break;
@@ -334,7 +308,7 @@ static int hmlm_get_state_xfer(struct hmlm_session *s,
 				n = min_t(u64, n, cmd->out_len - ofs);
 			}
 		}
-		if (copy_to_user(ubuf + ofs, buf, n)) {
+		if (copy_to_iter(buf, n, to) != n) {
 			ret = -EFAULT;
 			break;
 		}
@@ -348,68 +322,64 @@ static int hmlm_get_state_xfer(struct hmlm_session *s,
 }
 
 /**
- * hmlm_get_state() - ioctl(NVME_HMLM_GET_STATE)
- * @s: The session.
- * @ucmd: The call; its argument is &struct nvme_hmlm_get_state.
+ * hmlm_do_get_state() - Migration Receive, Get Controller State
+ * @s: The session, entered (bound, settled).
+ * @cmd: The argument.
+ * @to: Where the state goes, @cmd->buf_len bytes; unused with
+ *	NVME_HMLM_STATE_SIZE.
  *
- * Context: Process context; takes and releases @s->lock; sleeps.
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
  * Return: 0, a positive NVMe status, or a negative errno.
  */
-int hmlm_get_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+int hmlm_do_get_state(struct hmlm_session *s, struct nvme_hmlm_get_state *cmd,
+		      struct iov_iter *to)
 {
-	struct nvme_hmlm_get_state *cmd = ucmd->cmd;
 	struct nvme_lm_ctrl_state_hdr *hdr = NULL;
 	bool csup = true;
 	u32 chunk;
-	int ret, rsp;
+	int ret;
 
 	if (cmd->flags & ~NVME_HMLM_STATE_SIZE || cmd->__reserved)
 		return -EINVAL;
-	ret = hmlm_enter(s);
-	if (ret)
-		goto out_unlock;
+	cmd->out_len = 0;
+	cmd->out_nvme_status = 0;
+	cmd->out_flags = 0;
+	if (!(cmd->flags & NVME_HMLM_STATE_SIZE) &&
+	    (!to || iov_iter_count(to) < cmd->buf_len))
+		return -EINVAL;
 	ret = hmlm_chunk_len(s, cmd->chunk_len, &chunk);
 	if (ret)
-		goto out_unlock;
+		return ret;
 	if (!(cmd->flags & NVME_HMLM_STATE_SIZE) &&
 	    min_t(u64, chunk, cmd->buf_len) >= sizeof(*hdr)) {
 		/* the header comes with the first chunk */
-		ret = hmlm_get_state_xfer(s, cmd, chunk, false, &csup);
+		ret = hmlm_get_state_xfer(s, cmd, chunk, false, &csup, to);
 		goto out_csup;
 	}
 	hdr = kzalloc(sizeof(*hdr), GFP_KERNEL);
-	if (!hdr) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
+	if (!hdr)
+		return -ENOMEM;
 	ret = hmlm_mrecv(s, cmd, 0, hdr, sizeof(*hdr), &csup);
 	if (ret)
-		goto out_respond;
+		goto out_status;
 	ret = hmlm_state_total(hdr, &cmd->out_len);
 	if (ret)
 		goto out_free;
 	if (!(cmd->flags & NVME_HMLM_STATE_SIZE)) {
 		if (cmd->buf_len < cmd->out_len) {
 			ret = -EMSGSIZE;
-			goto out_respond;
+			goto out_free;
 		}
-		ret = hmlm_get_state_xfer(s, cmd, chunk, true, &csup);
+		ret = hmlm_get_state_xfer(s, cmd, chunk, true, &csup, to);
 	}
 out_csup:
 	if (ret == 0 && csup)
 		cmd->out_flags |= NVME_HMLM_STATE_OUT_CSUP;
-out_respond:
+out_status:
 	if (ret > 0)
 		cmd->out_nvme_status = ret;
-	if (ret >= 0 || ret == -EMSGSIZE) {
-		rsp = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
-		if (rsp)
-			ret = rsp;
-	}
 out_free:
 	kfree(hdr);
-out_unlock:
-	mutex_unlock(&s->lock);
 	return ret;
 }
 
@@ -492,7 +462,8 @@ static int hmlm_set_state_check(struct hmlm_session *s,
  * @chunk: Bytes per command.
  *
  * Context: Process context; sleeps.
- * Return: as hmlm_submit_admin(), for the first command that failed.
+ * Return: as hmlm_submit_admin(), for the first command that failed;
+ *	-EINTR if the caller was killed.
  */
 static int hmlm_set_state_seq(struct hmlm_session *s,
 			      struct nvme_hmlm_set_state *cmd, u8 *buf,
@@ -506,6 +477,9 @@ static int hmlm_set_state_seq(struct hmlm_session *s,
 	for (ofs = 0; ofs < cmd->buf_len; ofs += n) {
 		struct nvme_command c;
 
+		ret = hmlm_check_stop();
+		if (ret)
+			return ret;
 		n = min_t(u64, chunk, cmd->buf_len - ofs);
 		if (n == cmd->buf_len)
 			seq = NVME_LM_SEQIND_ONLY;
@@ -529,37 +503,36 @@ static int hmlm_set_state_seq(struct hmlm_session *s,
 }
 
 /**
- * hmlm_set_state() - ioctl(NVME_HMLM_SET_STATE)
- * @s: The session.
- * @ucmd: The call; its argument is &struct nvme_hmlm_set_state.
+ * hmlm_do_set_state() - Migration Send, Set Controller State
+ * @s: The session, entered (bound, settled).
+ * @cmd: The argument.
+ * @from: The state, @cmd->buf_len bytes.
  *
- * Context: Process context; takes and releases @s->lock; sleeps.
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
  * Return: 0, a positive NVMe status, or a negative errno.
  */
-int hmlm_set_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+int hmlm_do_set_state(struct hmlm_session *s, struct nvme_hmlm_set_state *cmd,
+		      struct iov_iter *from)
 {
-	struct nvme_hmlm_set_state *cmd = ucmd->cmd;
 	u8 *buf = NULL;
 	u32 chunk;
-	int ret, rsp;
+	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	if (cmd->buf_len < NVME_HMLM_STATE_HDR_LEN || cmd->buf_len % 4 ||
-	    cmd->buf_len > NVME_HMLM_STATE_MAX_LEN)
+	    cmd->buf_len > NVME_HMLM_STATE_MAX_LEN ||
+	    iov_iter_count(from) < cmd->buf_len)
 		return -EINVAL;
-	ret = hmlm_enter(s);
-	if (ret)
-		goto out_unlock;
+	cmd->out_nvme_status = 0;
+	cmd->out_attempts = 0;
 	ret = hmlm_chunk_len(s, cmd->chunk_len, &chunk);
 	if (ret)
-		goto out_unlock;
+		return ret;
 	buf = kvmalloc(cmd->buf_len, GFP_KERNEL);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	if (copy_from_user(buf, u64_to_user_ptr(cmd->buf_uptr), cmd->buf_len)) {
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_iter(buf, cmd->buf_len, from) != cmd->buf_len) {
 		ret = -EFAULT;
 		goto out_free;
 	}
@@ -575,16 +548,93 @@ int hmlm_set_state(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 			ret = hmlm_set_state_seq(s, cmd, buf, chunk);
 		}
 	}
-	if (ret >= 0) {
-		if (ret > 0)
-			cmd->out_nvme_status = ret;
-		rsp = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
-		if (rsp)
-			ret = rsp;
-	}
+	if (ret > 0)
+		cmd->out_nvme_status = ret;
 out_free:
 	kvfree(buf);
-out_unlock:
-	mutex_unlock(&s->lock);
 	return ret;
 }
+
+#define HMLM_STATE_OP	(HMLM_OP_BOUND | HMLM_OP_SETTLE)
+
+/**
+ * nvme_hmlm_suspend() - Migration Send Suspend (in-kernel API)
+ * @s: The session.
+ * @arg: As for ioctl(NVME_HMLM_SUSPEND).
+ *
+ * Context: Process context; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int nvme_hmlm_suspend(struct hmlm_session *s, struct nvme_hmlm_suspend *arg)
+{
+	int ret = hmlm_enter(s, HMLM_STATE_OP);
+
+	if (!ret)
+		ret = hmlm_do_suspend(s, arg);
+	hmlm_leave(s, HMLM_STATE_OP);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(nvme_hmlm_suspend, NVME_HMLM);
+
+/**
+ * nvme_hmlm_resume() - Migration Send Resume (in-kernel API)
+ * @s: The session.
+ * @arg: As for ioctl(NVME_HMLM_RESUME).
+ *
+ * Context: Process context; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int nvme_hmlm_resume(struct hmlm_session *s, struct nvme_hmlm_resume *arg)
+{
+	int ret = hmlm_enter(s, HMLM_STATE_OP);
+
+	if (!ret)
+		ret = hmlm_do_resume(s, arg);
+	hmlm_leave(s, HMLM_STATE_OP);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(nvme_hmlm_resume, NVME_HMLM);
+
+/**
+ * nvme_hmlm_get_state() - Get Controller State into a buffer (in-kernel API)
+ * @s: The session.
+ * @arg: As for ioctl(NVME_HMLM_GET_STATE); buf_len is set from @to.
+ * @to: Where the state goes; NULL with NVME_HMLM_STATE_SIZE.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int nvme_hmlm_get_state(struct hmlm_session *s,
+			struct nvme_hmlm_get_state *arg, struct iov_iter *to)
+{
+	int ret = hmlm_enter(s, HMLM_STATE_OP);
+
+	arg->buf_len = to ? iov_iter_count(to) : 0;
+	if (!ret)
+		ret = hmlm_do_get_state(s, arg, to);
+	hmlm_leave(s, HMLM_STATE_OP);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(nvme_hmlm_get_state, NVME_HMLM);
+
+/**
+ * nvme_hmlm_set_state() - Set Controller State from a buffer (in-kernel API)
+ * @s: The session.
+ * @arg: As for ioctl(NVME_HMLM_SET_STATE); buf_len is set from @from.
+ * @from: The state.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int nvme_hmlm_set_state(struct hmlm_session *s,
+			struct nvme_hmlm_set_state *arg, struct iov_iter *from)
+{
+	int ret = hmlm_enter(s, HMLM_STATE_OP);
+
+	arg->buf_len = iov_iter_count(from);
+	if (!ret)
+		ret = hmlm_do_set_state(s, arg, from);
+	hmlm_leave(s, HMLM_STATE_OP);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(nvme_hmlm_set_state, NVME_HMLM);

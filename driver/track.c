@@ -3,6 +3,8 @@
  * nvme-hmlm: host memory change tracking (Track Send SEL 1h, Track
  * Receive) and allocated LBA reporting (Get LBA Status ATYPE 02h, TP4165).
  */
+#include <linux/module.h>
+#include <linux/nvme.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -61,12 +63,14 @@ int hmlm_track_stop(struct hmlm_session *s)
  * hmlm_track_start() - TRACK_MEM, NVME_HMLM_TRACK_START
  * @s: The session, locked and bound.
  * @cmd: The ioctl argument.
+ * @ranges: @cmd->num &struct nvme_hmlm_mem_range.
  *
  * Context: Process context; sleeps, may fault.
  * Return: 0, a positive NVMe status, or a negative errno.
  */
 static int hmlm_track_start(struct hmlm_session *s,
-			    struct nvme_hmlm_track_mem *cmd)
+			    struct nvme_hmlm_track_mem *cmd,
+			    struct iov_iter *ranges)
 {
 	struct nvme_hmlm_mem_range *r;
 	struct nvme_lm_track_mem *tm;
@@ -82,10 +86,16 @@ static int hmlm_track_start(struct hmlm_session *s,
 	len = struct_size(tm, desc, cmd->num);
 	if (len > hmlm_max_xfer(s->ctrl))
 		return -EINVAL;
-	r = memdup_array_user(u64_to_user_ptr(cmd->ranges_uptr), cmd->num,
-			      sizeof(*r));
-	if (IS_ERR(r))
-		return PTR_ERR(r);
+	if (!ranges || iov_iter_count(ranges) < array_size(cmd->num, sizeof(*r)))
+		return -EINVAL;
+	r = kvcalloc(cmd->num, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	if (copy_from_iter(r, array_size(cmd->num, sizeof(*r)), ranges) !=
+	    array_size(cmd->num, sizeof(*r))) {
+		ret = -EFAULT;
+		goto out_free_r;
+	}
 	tm = kzalloc(len, GFP_KERNEL);
 	if (!tm) {
 		ret = -ENOMEM;
@@ -112,7 +122,7 @@ static int hmlm_track_start(struct hmlm_session *s,
 out_free_tm:
 	kfree(tm);
 out_free_r:
-	kfree(r);
+	kvfree(r);
 	return ret;
 }
 
@@ -120,12 +130,14 @@ out_free_r:
  * hmlm_track_recv() - TRACK_MEM, NVME_HMLM_TRACK_RECV
  * @s: The session, locked and bound.
  * @cmd: The ioctl argument.
+ * @ranges: Room for @cmd->num &struct nvme_hmlm_mem_range.
  *
  * Context: Process context; sleeps, may fault.
  * Return: 0, a positive NVMe status, or a negative errno.
  */
 static int hmlm_track_recv(struct hmlm_session *s,
-			   struct nvme_hmlm_track_mem *cmd)
+			   struct nvme_hmlm_track_mem *cmd,
+			   struct iov_iter *ranges)
 {
 	struct nvme_hmlm_mem_range *out = NULL;
 	const struct nvme_lm_tmcd *d;
@@ -135,7 +147,8 @@ static int hmlm_track_recv(struct hmlm_session *s,
 	void *buf;
 	int ret;
 
-	if (!cmd->num || cmd->gran)
+	if (!cmd->num || cmd->gran || !ranges ||
+	    iov_iter_count(ranges) < array_size(cmd->num, sizeof(*out)))
 		return -EINVAL;
 	cap = min_t(u32, cmd->num,
 		    (hmlm_max_xfer(s->ctrl) - sizeof(*h)) / sizeof(*d));
@@ -171,8 +184,8 @@ static int hmlm_track_recv(struct hmlm_session *s,
 		out[i].addr = le64_to_cpu(d[i].saddr);
 		out[i].len = le32_to_cpu(d[i].len);
 	}
-	if (copy_to_user(u64_to_user_ptr(cmd->ranges_uptr), out,
-			 array_size(n, sizeof(*out))))
+	if (copy_to_iter(out, array_size(n, sizeof(*out)), ranges) !=
+	    array_size(n, sizeof(*out)))
 		ret = -EFAULT;
 out_free:
 	kfree(out);
@@ -181,17 +194,18 @@ out_free:
 }
 
 /**
- * hmlm_track_mem() - ioctl(NVME_HMLM_TRACK_MEM)
- * @s: The session.
- * @ucmd: The call; its argument is &struct nvme_hmlm_track_mem.
+ * hmlm_do_track_mem() - Track Send (memory) and Track Receive
+ * @s: The session, entered (bound).
+ * @cmd: The argument.
+ * @ranges: START: the ranges to track; RECV: room for the reported ones.
  *
- * Context: Process context; takes and releases @s->lock; sleeps.
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
  * Return: 0, a positive NVMe status, or a negative errno.
  */
-int hmlm_track_mem(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+int hmlm_do_track_mem(struct hmlm_session *s, struct nvme_hmlm_track_mem *cmd,
+		      struct iov_iter *ranges)
 {
-	struct nvme_hmlm_track_mem *cmd = ucmd->cmd;
-	int ret, rsp;
+	int ret;
 
 	if (cmd->flags || memchr_inv(cmd->__reserved, 0, sizeof(cmd->__reserved)) ||
 	    memchr_inv(cmd->__reserved2, 0, sizeof(cmd->__reserved2)) ||
@@ -199,34 +213,49 @@ int hmlm_track_mem(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->op != NVME_HMLM_TRACK_START && cmd->gran)
 		return -EINVAL;
-	mutex_lock(&s->lock);
-	ret = hmlm_session_usable(s);
-	if (ret)
-		goto out_unlock;
+	cmd->out_nvme_status = 0;
+	cmd->out_attrs = 0;
+	cmd->out_gran = 0;
+	cmd->out_max_ranges = 0;
 	switch (cmd->op) {
 	case NVME_HMLM_TRACK_START:
-		ret = hmlm_track_start(s, cmd);
+		ret = hmlm_track_start(s, cmd, ranges);
 		break;
 	case NVME_HMLM_TRACK_STOP:
 		ret = cmd->num ? -EINVAL : hmlm_track_stop(s);
 		break;
 	case NVME_HMLM_TRACK_RECV:
-		ret = hmlm_track_recv(s, cmd);
+		ret = hmlm_track_recv(s, cmd, ranges);
 		break;
 	default:
 		ret = -EINVAL;
 	}
-	if (ret >= 0) {
-		if (ret > 0)
-			cmd->out_nvme_status = ret;
-		rsp = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
-		if (rsp)
-			ret = rsp;
-	}
-out_unlock:
-	mutex_unlock(&s->lock);
+	if (ret > 0)
+		cmd->out_nvme_status = ret;
 	return ret;
 }
+
+/**
+ * nvme_hmlm_track_mem() - memory tracking (in-kernel API)
+ * @s: The session.
+ * @arg: As for ioctl(NVME_HMLM_TRACK_MEM).
+ * @ranges: START: the ranges; RECV: room for them; STOP: NULL.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int nvme_hmlm_track_mem(struct hmlm_session *s,
+			struct nvme_hmlm_track_mem *arg,
+			struct iov_iter *ranges)
+{
+	int ret = hmlm_enter(s, HMLM_OP_BOUND);
+
+	if (!ret)
+		ret = hmlm_do_track_mem(s, arg, ranges);
+	hmlm_leave(s, HMLM_OP_BOUND);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(nvme_hmlm_track_mem, NVME_HMLM);
 
 /**
  * hmlm_gls() - one Get LBA Status, ATYPE 02h, to the end of the namespace
@@ -273,12 +302,17 @@ static int hmlm_alloc_lbas_fill(struct hmlm_session *s,
 	void *buf;
 	int ret;
 
-	buf = kmalloc(SZ_4K, GFP_KERNEL);
+	/* zeroed: a short transfer must not show old heap contents */
+	buf = kzalloc(SZ_4K, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	h = buf;
 	d = buf + sizeof(*h);
 	for (;;) {
+		/* a device may keep answering "more" (CMPC 1) */
+		ret = hmlm_check_stop();
+		if (ret)
+			break;
 		ret = hmlm_gls(s, cmd->nsid, next, buf);
 		if (ret)
 			break;
@@ -316,44 +350,95 @@ out:
 }
 
 /**
- * hmlm_get_alloc_lbas() - ioctl(NVME_HMLM_GET_ALLOC_LBAS)
- * @s: The session.
- * @ucmd: The call; its argument is &struct nvme_hmlm_alloc_lbas.
+ * hmlm_ns_attached() - is a namespace attached to the bound controller
+ * @s: The session, locked and bound.
+ * @nsid: The namespace.
  *
- * Context: Process context; takes and releases @s->lock; sleeps.
- * Return: 0, a positive NVMe status, or a negative errno.
+ * Identify CNS 12h (controllers attached to @nsid, from the session's
+ * CNTLID up): the first identifier is the session's exactly when the
+ * migratable controller has the namespace. The allocation map of a
+ * namespace is another tenant's business otherwise.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0 if attached, -ENOENT if not, a positive NVMe status, or a
+ *	negative errno.
  */
-int hmlm_get_alloc_lbas(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
+static int hmlm_ns_attached(struct hmlm_session *s, u32 nsid)
 {
-	struct nvme_hmlm_alloc_lbas *cmd = ucmd->cmd;
+	__le16 *list;
+	int ret;
+
+	list = kzalloc(NVME_LM_IDENTIFY_LEN, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	ret = hmlm_identify_ns(s->ctrl, NVME_ID_CNS_CTRL_NS_LIST, nsid,
+			       s->cntlid, list);
+	if (ret == 0 && (!le16_to_cpu(list[0]) ||
+			 le16_to_cpu(list[1]) != s->cntlid))
+		ret = -ENOENT;
+	kfree(list);
+	return ret;
+}
+
+/**
+ * hmlm_do_get_alloc_lbas() - Get LBA Status ATYPE 02h, merged
+ * @s: The session, entered (bound).
+ * @cmd: The argument.
+ * @to: Room for @cmd->num &struct nvme_hmlm_lba_range.
+ *
+ * Context: Process context; expects @s->lock held; sleeps, may fault.
+ * Return: 0, a positive NVMe status, or a negative errno (-ENOENT: the
+ *	namespace is not attached to the bound controller).
+ */
+int hmlm_do_get_alloc_lbas(struct hmlm_session *s,
+			   struct nvme_hmlm_alloc_lbas *cmd, struct iov_iter *to)
+{
 	struct nvme_hmlm_lba_range *out;
 	u32 cap = cmd->num;
-	int ret, rsp;
+	int ret;
 
-	if (cmd->flags || !cmd->nsid || !cap || cap > SZ_64K)
+	if (cmd->flags || !cmd->nsid || !cap || cap > SZ_64K ||
+	    !to || iov_iter_count(to) < array_size(cap, sizeof(*out)))
 		return -EINVAL;
+	cmd->out_next_lba = 0;
+	cmd->out_nvme_status = 0;
+	cmd->out_flags = 0;
+	ret = hmlm_ns_attached(s, cmd->nsid);
+	if (ret)
+		goto out_status;
 	out = kvcalloc(cap, sizeof(*out), GFP_KERNEL);
 	if (!out)
 		return -ENOMEM;
-	mutex_lock(&s->lock);
-	ret = hmlm_session_usable(s);
-	if (ret)
-		goto out_unlock;
 	ret = hmlm_alloc_lbas_fill(s, cmd, out, cap);
-	if (ret < 0)
-		goto out_unlock;
+	if (ret >= 0 && cmd->num &&
+	    copy_to_iter(out, array_size(cmd->num, sizeof(*out)), to) !=
+	    array_size(cmd->num, sizeof(*out)))
+		ret = -EFAULT;
+	kvfree(out);
+out_status:
 	if (ret > 0)
 		cmd->out_nvme_status = ret;
-	if (cmd->num && copy_to_user(u64_to_user_ptr(cmd->ranges_uptr), out,
-				     array_size(cmd->num, sizeof(*out)))) {
-		ret = -EFAULT;
-		goto out_unlock;
-	}
-	rsp = hmlm_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rsp)
-		ret = rsp;
-out_unlock:
-	mutex_unlock(&s->lock);
-	kvfree(out);
 	return ret;
 }
+
+/**
+ * nvme_hmlm_get_alloc_lbas() - allocated LBA ranges (in-kernel API)
+ * @s: The session.
+ * @arg: As for ioctl(NVME_HMLM_GET_ALLOC_LBAS).
+ * @to: Room for arg->num ranges.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0, a positive NVMe status, or a negative errno.
+ */
+int nvme_hmlm_get_alloc_lbas(struct hmlm_session *s,
+			     struct nvme_hmlm_alloc_lbas *arg,
+			     struct iov_iter *to)
+{
+	int ret = hmlm_enter(s, HMLM_OP_BOUND);
+
+	if (!ret)
+		ret = hmlm_do_get_alloc_lbas(s, arg, to);
+	hmlm_leave(s, HMLM_OP_BOUND);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(nvme_hmlm_get_alloc_lbas, NVME_HMLM);

@@ -32,9 +32,16 @@ kernel_dir() {
 	echo "$HMLM_CACHE/kernel/$(kernel_pkg_version)"
 }
 
-# Echoes KEY=VALUE lines describing the prepared guest kernel.
+# Echoes KEY=VALUE lines describing the prepared guest kernel, or those of
+# the env file HMLM_KERNEL_ENV names (another kernel: the debug kernel of
+# scripts/build-debug-kernel.sh, a kernel of the user's).
 kernel_env() {
 	local d
+	if [ -n "${HMLM_KERNEL_ENV:-}" ]; then
+		[ -f "$HMLM_KERNEL_ENV" ] || die "HMLM_KERNEL_ENV=$HMLM_KERNEL_ENV: no such env file"
+		cat "$HMLM_KERNEL_ENV"
+		return
+	fi
 	d=$(kernel_dir)
 	[ -f "$d/env" ] || die "guest kernel not prepared; run scripts/fetch-kernel.sh"
 	cat "$d/env"

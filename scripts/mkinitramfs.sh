@@ -21,7 +21,7 @@ done
 eval "$(kernel_env)"
 
 # The base image depends only on the kernel and the host's busybox/nvme-cli.
-base_key=$( { echo "$KPKGVER"; sha256sum /bin/busybox /usr/sbin/nvme "$0"; } | sha256sum | cut -c1-12)
+base_key=$( { echo "$KPKGVER $KMODDIR"; sha256sum /bin/busybox /usr/sbin/nvme "$0"; } | sha256sum | cut -c1-12)
 base="$HMLM_CACHE/initramfs/base-$base_key.cpio"
 if [ ! -f "$base" ]; then
 	log "building the initramfs base (busybox, nvme modules, nvme-cli)"
@@ -68,7 +68,18 @@ mkdir -p "$stage/hmlm"/{driver,selftests,bin,lib}
 install -m 0755 "$HMLM_TOP/scripts/guest/init" "$stage/init"
 install -m 0755 "$HMLM_TOP/scripts/guest/setup.sh" "$stage/hmlm/setup.sh"
 install -m 0755 "$HMLM_TOP/scripts/guest/run-tests.sh" "$stage/hmlm/run-tests.sh"
-[ -f "$HMLM_TOP/driver/nvme-hmlm.ko" ] && cp "$HMLM_TOP/driver/nvme-hmlm.ko" "$stage/hmlm/driver/"
+# HMLM_MODULE_KO: a module built elsewhere (against another kernel).
+hmlm_ko=${HMLM_MODULE_KO:-$HMLM_TOP/driver/nvme-hmlm.ko}
+[ -f "$hmlm_ko" ] && cp "$hmlm_ko" "$stage/hmlm/driver/nvme-hmlm.ko"
+# The patched nvme-core series (driver/nvme-core) for the same kernel
+# replaces the distro's modules of the same name in the base image; later
+# cpio entries win.
+ncore_env=$("$HMLM_TOP/scripts/build-nvme-core.sh" ${HMLM_KERNEL_ENV:+"$HMLM_KERNEL_ENV"})
+NVME_CORE_SRC=$(sed -n 's/^NVME_CORE_SRC=//p' "$ncore_env")
+mkdir -p "$stage/hmlm/modules"
+for m in nvme-core nvme nvme-fabrics; do
+	strip --strip-debug -o "$stage/hmlm/modules/$m.ko" "$NVME_CORE_SRC/$m.ko"
+done
 [ -f "$tests_list" ] && cp "$tests_list" "$stage/hmlm/tests.list"
 for f in "$HMLM_TOP"/selftests/*; do
 	[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$stage/hmlm/selftests/"

@@ -41,8 +41,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 args=(
 	--initrd-add "$tmp/overlay.cpio.gz"
-	--qemu-arg -device --qemu-arg intel-iommu,caching-mode=on
-	--append intel_iommu=on --append "nested.scenarios=$scenarios"
+	--iommu --append "nested.scenarios=$scenarios"
 	--timeout "$timeout_s"
 )
 if [ $shell = 1 ]; then

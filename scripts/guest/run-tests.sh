@@ -32,7 +32,7 @@ while read -r cmd; do
 		f=1
 		echo "# $cmd exited $rc although no test failed: counted as one failure"
 	fi
-	bad=$(dmesg -c | grep -E 'WARNING:|BUG:|Oops|Kernel panic|general protection|UBSAN|KASAN|refcount_t' || true)
+	bad=$(dmesg -c | grep -E 'WARNING:|BUG:|Oops|Kernel panic|general protection|UBSAN|KASAN|KFENCE|ODEBUG:|refcount_t|INFO: trying to register non-static key|INFO: task .* blocked for more than' || true)
 	if [ -n "$bad" ]; then
 		echo "# kernel complained during $cmd:"
 		echo "$bad" | sed 's/^/#   /'
