@@ -11,14 +11,14 @@ set -euo pipefail
 usage() {
 	cat <<'USAGE'
 usage: scripts/nested.sh [--scenarios LIST] [--timeout SEC] [--log FILE] [--shell]
-  --scenarios LIST  comma-separated L1 scenarios of selftests/nested (default baseline)
+  --scenarios LIST  comma-separated L1 scenarios of selftests/nested (default baseline,migrate)
   --timeout SEC     kill L1 after SEC seconds (default 1800)
   --log FILE        keep L1's console log
   --shell           an L1 shell with the nested bench loaded (/nested)
 USAGE
 }
 
-scenarios=baseline
+scenarios=baseline,migrate
 timeout_s=1800
 logfile=""
 shell=0
@@ -35,6 +35,11 @@ done
 
 "$HMLM_TOP/scripts/fetch-kernel.sh" >&2
 eval "$(kernel_env)"
+# nvme-hmlm.ko on the patched nvme-core, then the variant driver on both.
+ncore_env=$("$HMLM_TOP/scripts/build-nvme-core.sh")
+. "$ncore_env"
+make -s -C "$HMLM_TOP/driver" NVME_SRC="$NVME_CORE_SRC" >&2
+make -s -C "$HMLM_TOP/driver/vfio" NVME_SRC="$NVME_CORE_SRC" >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$HMLM_TOP/scripts/nested/mkoverlay.sh" "$tmp/overlay.cpio.gz"

@@ -22,11 +22,25 @@
 #define NVMEVF_SUSPEND_TIMEOUT_MS	30000
 #define NVME_SC_CTRL_NOT_SUSPENDED	0x13a	/* SCT 1h, SC 3Ah */
 
+/**
+ * nvmevf_from_vdev() - our device of a VFIO device
+ * @vdev: The VFIO device.
+ *
+ * Context: Any context.
+ * Return: the device.
+ */
 static struct nvmevf_device *nvmevf_from_vdev(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct nvmevf_device, core.vdev);
 }
 
+/**
+ * nvmevf_from_pdev() - our device of a bound VF
+ * @pdev: The VF, bound to this driver.
+ *
+ * Context: Any context.
+ * Return: the device.
+ */
 static struct nvmevf_device *nvmevf_from_pdev(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
@@ -34,8 +48,9 @@ static struct nvmevf_device *nvmevf_from_pdev(struct pci_dev *pdev)
 	return container_of(core, struct nvmevf_device, core);
 }
 
-/*
+/**
  * nvmevf_disable_fds() - end the data transfer sessions
+ * @nvdev: The device.
  *
  * Context: Process context; @nvdev->state_mutex held.
  */
@@ -53,8 +68,9 @@ static void nvmevf_disable_fds(struct nvmevf_device *nvdev)
 	}
 }
 
-/*
+/**
  * nvmevf_reset_state() - the device was reset: RUNNING, no transfer
+ * @nvdev: The device.
  *
  * A Controller Level Reset (FLR) of the VF clears its suspended state on
  * the device, so nothing is sent to the controller.
@@ -68,8 +84,9 @@ static void nvmevf_reset_state(struct nvmevf_device *nvdev)
 	nvmevf_disable_fds(nvdev);
 }
 
-/*
+/**
  * nvmevf_state_mutex_unlock() - unlock, applying a reset that came meanwhile
+ * @nvdev: The device.
  *
  * The reset_done handler may not wait for @state_mutex (its holder may be
  * waiting for the device); it records the reset, and the holder applies
@@ -91,8 +108,9 @@ again:
 	spin_unlock(&nvdev->reset_lock);
 }
 
-/*
+/**
  * nvmevf_suspend() - Migration Send Suspend of the VF's controller
+ * @nvdev: The device; its session is open.
  *
  * With NVME_HMLM_SUSPEND_KEEP: closing the session must not resume a
  * controller whose state went to another VF; a reset of the VF clears it.
@@ -122,8 +140,9 @@ static int nvmevf_suspend(struct nvmevf_device *nvdev)
 	return 0;
 }
 
-/*
+/**
  * nvmevf_resume() - Migration Send Resume of the VF's controller
+ * @nvdev: The device; its session is open.
  *
  * Controller Not Suspended is success: a reset of the VF (which clears the
  * suspended state) may have come between.
@@ -151,7 +170,7 @@ static int nvmevf_resume(struct nvmevf_device *nvdev)
 	return 0;
 }
 
-/*
+/**
  * nvmevf_step() - carry out one arc of the FSM (vfio_mig_get_next_state())
  * @nvdev: The device.
  * @new: The state next to the current one.
@@ -244,8 +263,10 @@ static struct file *nvmevf_step(struct nvmevf_device *nvdev, u32 new)
 	return ERR_PTR(-EINVAL);
 }
 
-/*
+/**
  * nvmevf_set_state() - vfio_migration_ops.migration_set_state
+ * @vdev: The VFIO device.
+ * @new_state: The state asked for.
  *
  * Walks the arcs to @new_state. A failed arc leaves the device in the
  * state before it (every arc here either completes or changes nothing on
@@ -292,8 +313,10 @@ out:
 	return res;
 }
 
-/*
+/**
  * nvmevf_get_state() - vfio_migration_ops.migration_get_state
+ * @vdev: The VFIO device.
+ * @curr_state: Receives the current state.
  *
  * Context: Process context.
  * Return: 0.
@@ -309,8 +332,10 @@ static int nvmevf_get_state(struct vfio_device *vdev,
 	return 0;
 }
 
-/*
+/**
  * nvmevf_get_data_size() - vfio_migration_ops.migration_get_data_size
+ * @vdev: The VFIO device.
+ * @stop_copy_length: Receives the STOP_COPY data size.
  *
  * Context: Process context; sleeps (asks the controller).
  * Return: 0 or a negative errno.
@@ -334,8 +359,9 @@ static const struct vfio_migration_ops nvmevf_mig_ops = {
 	.migration_get_data_size = nvmevf_get_data_size,
 };
 
-/*
+/**
  * nvmevf_open_session() - an nvme-hmlm session on the VF's controller
+ * @nvdev: The device; @nvdev->pf is set.
  *
  * The VF's CNTLID is the secondary controller whose VFN is the VF's
  * number + 1; nvme_hmlm_open() reports the VFN of the CNTLID it binds, so
@@ -373,8 +399,9 @@ static int nvmevf_open_session(struct nvmevf_device *nvdev)
 	return ret;
 }
 
-/*
+/**
  * nvmevf_open_device() - vfio_device_ops.open_device
+ * @vdev: The VFIO device.
  *
  * Context: Process context; sleeps.
  * Return: 0 or a negative errno.
@@ -404,8 +431,9 @@ err_disable:
 	return ret;
 }
 
-/*
+/**
  * nvmevf_close_device() - vfio_device_ops.close_device
+ * @vdev: The VFIO device.
  *
  * The session is closed before the core disables (and resets) the VF. It
  * was suspended with KEEP, so closing it does not resume a controller whose
@@ -427,8 +455,9 @@ static void nvmevf_close_device(struct vfio_device *vdev)
 	vfio_pci_core_close_device(vdev);
 }
 
-/*
+/**
  * nvmevf_init_dev() - vfio_device_ops.init: find the PF's controller
+ * @vdev: The VFIO device.
  *
  * A VF whose PF is not bound to nvme-pci is driven as by vfio-pci, without
  * migration.
@@ -456,8 +485,9 @@ static int nvmevf_init_dev(struct vfio_device *vdev)
 	return vfio_pci_core_init_dev(vdev);
 }
 
-/*
+/**
  * nvmevf_release_dev() - vfio_device_ops.release
+ * @vdev: The VFIO device.
  *
  * Context: Process context.
  */
@@ -490,8 +520,10 @@ static const struct vfio_device_ops nvmevf_ops = {
 	.detach_ioas = vfio_iommufd_physical_detach_ioas,
 };
 
-/*
+/**
  * nvmevf_probe() - pci_driver.probe
+ * @pdev: The VF.
+ * @id: The matching table entry.
  *
  * Context: Process context.
  * Return: 0 or a negative errno.
@@ -515,8 +547,9 @@ err_put:
 	return ret;
 }
 
-/*
+/**
  * nvmevf_remove() - pci_driver.remove
+ * @pdev: The VF.
  *
  * Context: Process context.
  */
@@ -528,8 +561,9 @@ static void nvmevf_remove(struct pci_dev *pdev)
 	vfio_put_device(&nvdev->core.vdev);
 }
 
-/*
+/**
  * nvmevf_reset_done() - pci_error_handlers.reset_done: back to RUNNING
+ * @pdev: The VF.
  *
  * Context: Process context; the device lock may be held.
  */

@@ -82,7 +82,7 @@ struct nvmevf_setup {
 struct nvmevf_migf {
 	struct file *filp;
 	struct nvmevf_device *nvdev;
-	struct mutex lock;
+	struct mutex lock;	/* protects the fields below */
 	bool disabled;
 	bool final;
 	u8 *buf;
@@ -111,14 +111,14 @@ struct nvmevf_migf {
 struct nvmevf_device {
 	struct vfio_pci_core_device core;
 	struct nvme_ctrl *pf;
-	struct mutex state_mutex;
+	struct mutex state_mutex;	/* see @state_mutex above */
 	enum vfio_device_mig_state mig_state;
 	struct hmlm_session *session;
 	u16 cntlid;
 	bool suspended;
 	struct nvmevf_migf *saving;
 	struct nvmevf_migf *resuming;
-	spinlock_t reset_lock;
+	spinlock_t reset_lock;		/* protects @deferred_reset */
 	bool deferred_reset;
 };
 

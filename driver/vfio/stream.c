@@ -22,13 +22,22 @@
 #define NVMEVF_CSVI	1
 #define NVMEVF_CSUUIDI	1
 
+/**
+ * nvmevf_pdev() - the VF of @nvdev
+ * @nvdev: The device.
+ *
+ * Context: Any context.
+ * Return: the PCI device.
+ */
 static struct pci_dev *nvmevf_pdev(struct nvmevf_device *nvdev)
 {
 	return nvdev->core.pdev;
 }
 
-/*
+/**
  * nvmevf_reserve() - make room for @more bytes at the end of @migf's buffer
+ * @migf: The data transfer session.
+ * @more: Bytes to be appended.
  *
  * Context: Process context; @migf->lock held.
  * Return: 0, -EFBIG past NVMEVF_STREAM_MAX, or -ENOMEM.
@@ -55,8 +64,11 @@ static int nvmevf_reserve(struct nvmevf_migf *migf, size_t more)
 	return 0;
 }
 
-/*
- * nvmevf_rec_seal() - fill in the record header at @off for @len payload bytes
+/**
+ * nvmevf_rec_seal() - fill in the record header at @at for @len payload bytes
+ * @at: The record header; the payload follows it.
+ * @type: NVMEVF_REC_SETUP or NVMEVF_REC_STATE.
+ * @len: Payload bytes.
  *
  * Context: Any context.
  */
@@ -73,7 +85,7 @@ static void nvmevf_rec_seal(u8 *at, u16 type, u32 len)
 	r->hdr_crc = cpu_to_le32(crc32_le(~0, at, offsetof(struct nvmevf_rec, hdr_crc)));
 }
 
-/*
+/**
  * nvmevf_rec_check() - validate the record header at @at
  * @at: The header.
  * @avail: Bytes from @at to the end of the received data.
@@ -106,8 +118,10 @@ static long nvmevf_rec_check(const u8 *at, size_t avail, u16 type)
 	return len;
 }
 
-/*
+/**
  * nvmevf_add_setup() - append the SETUP record
+ * @nvdev: The device.
+ * @migf: The saving session.
  *
  * Context: Process context; @migf->lock held.
  * Return: 0 or a negative errno.
@@ -138,8 +152,10 @@ static int nvmevf_add_setup(struct nvmevf_device *nvdev, struct nvmevf_migf *mig
 	return 0;
 }
 
-/*
+/**
  * nvmevf_setup_accept() - check a received SETUP payload against this VF
+ * @nvdev: The target device.
+ * @su: The received SETUP payload.
  *
  * Context: Any context.
  * Return: 0, or -EINVAL if the state cannot be loaded into this VF.
@@ -193,8 +209,10 @@ int nvmevf_state_size(struct nvmevf_device *nvdev, unsigned long *len)
 	return 0;
 }
 
-/*
+/**
  * nvmevf_add_state() - append the STATE record: Get Controller State
+ * @nvdev: The device.
+ * @migf: The saving session.
  *
  * Context: Process context; @migf->lock held; the controller is suspended.
  * Return: 0 or a negative errno (-EIO for an NVMe error status).
@@ -265,8 +283,10 @@ void nvmevf_migf_disable(struct nvmevf_migf *migf)
 	mutex_unlock(&migf->lock);
 }
 
-/*
+/**
  * nvmevf_release() - the data_fd's last reference went away
+ * @inode: The anon inode.
+ * @filp: The data_fd.
  *
  * Context: Process context.
  * Return: 0.
@@ -281,8 +301,12 @@ static int nvmevf_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/*
+/**
  * nvmevf_save_read() - read() of a saving data_fd
+ * @filp: The data_fd.
+ * @ubuf: User buffer.
+ * @len: Its size.
+ * @pos: Must be NULL (stream).
  *
  * Context: Process context.
  * Return: bytes read; 0 at the end of STOP_COPY data; -ENOMSG at the
@@ -322,8 +346,10 @@ out:
 	return ret;
 }
 
-/*
+/**
  * nvmevf_save_poll() - poll() of a saving data_fd: readable while data is left
+ * @filp: The data_fd.
+ * @wait: The poll table.
  *
  * Context: Process context.
  * Return: the poll mask.
@@ -342,8 +368,11 @@ static __poll_t nvmevf_save_poll(struct file *filp, struct poll_table_struct *wa
 	return mask;
 }
 
-/*
+/**
  * nvmevf_precopy_ioctl() - VFIO_MIG_GET_PRECOPY_INFO
+ * @filp: The data_fd.
+ * @cmd: VFIO_MIG_GET_PRECOPY_INFO.
+ * @arg: User pointer to &struct vfio_precopy_info.
  *
  * initial_bytes is what is left of the SETUP record; dirty_bytes is 0: a
  * move between VFs of one subsystem shares the namespace, so nothing of the
@@ -400,8 +429,12 @@ static const struct file_operations nvmevf_save_fops = {
 	.release = nvmevf_release,
 };
 
-/*
+/**
  * nvmevf_resume_write() - write() of a resuming data_fd
+ * @filp: The data_fd.
+ * @ubuf: User buffer.
+ * @len: Its size.
+ * @pos: Must be NULL (stream).
  *
  * Collects the stream; checks the SETUP record as soon as it is complete,
  * so a stream for another kind of device fails its first write.
@@ -458,8 +491,11 @@ static const struct file_operations nvmevf_resume_fops = {
 	.release = nvmevf_release,
 };
 
-/*
+/**
  * nvmevf_migf_new() - a data_fd with @fops and @flags
+ * @nvdev: The device.
+ * @fops: The file operations.
+ * @flags: O_RDONLY or O_WRONLY.
  *
  * Context: Process context.
  * Return: the session or an ERR_PTR().

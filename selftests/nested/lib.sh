@@ -12,6 +12,8 @@ T_SKIP=0
 T_N=0
 
 now() { cut -d' ' -f1 /proc/uptime; }
+# Whole seconds of uptime, for deadlines.
+now_s() { cut -d. -f1 /proc/uptime; }
 # Seconds between two now() values, two decimals.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 note() { echo "# $*"; }
@@ -99,9 +101,10 @@ stop_l2() {
 # wait_serial NAME REGEX TIMEOUT: waits for a line matching REGEX on the
 # L2's serial; fails at once on L2-FAIL or when QEMU exited.
 wait_serial() {
-	local name=$1 re=$2 t=$3 i=0 pid
+	local name=$1 re=$2 t=$3 pid end
 	pid=$(cat "$WORK/$name.shpid")
-	while [ $i -lt $((t * 5)) ]; do
+	end=$(($(now_s) + t))
+	while [ "$(now_s)" -lt $end ]; do
 		grep -qE "$re" "$WORK/$name.serial" 2>/dev/null && return 0
 		if grep -q 'L2-FAIL' "$WORK/$name.serial" 2>/dev/null; then
 			grep 'L2-FAIL' "$WORK/$name.serial" | sed 's/^/#   /'
@@ -112,8 +115,7 @@ wait_serial() {
 			sed 's/^/#   /' "$WORK/$name.log"
 			return 1
 		fi
-		sleep 0.2
-		i=$((i + 1))
+		sleep 0.5
 	done
 	note "$name: no '$re' on the serial within ${t}s; last lines:"
 	tail -n 3 "$WORK/$name.serial" 2>/dev/null | sed 's/^/#   /'
@@ -132,3 +134,37 @@ SRC_VF2=$2
 set -- $HMLM_DST_VFS
 DST_VF1=$1
 DST_VF2=$2
+
+VFIO_DRV=nvme_hmlm_vfio_pci
+
+# Loads vfio, nvme-hmlm and nvme-hmlm-vfio-pci.
+load_variant() {
+	load_vfio || return 1
+	[ -e /sys/module/nvme_hmlm ] || insmod "$HMLM_MODULE" || return 1
+	[ -e /sys/module/$VFIO_DRV ] || insmod $NESTED/modules/nvme-hmlm-vfio-pci.ko
+}
+
+# A field of a one-line QMP reply: json_num REPLY KEY (first match).
+json_num() {
+	echo "$1" | grep -o "\"$2\": *[0-9]*" | head -n1 | sed 's/.*: *//'
+}
+json_str() {
+	echo "$1" | grep -o "\"$2\": *\"[^\"]*\"" | head -n1 | sed 's/.*: *"//; s/"$//'
+}
+
+# wait_migration NAME TIMEOUT: polls query-migrate until it completed or
+# failed; MIG_REPLY holds the last reply. Returns 0 for "completed".
+wait_migration() {
+	local name=$1 t=$2 st end
+	end=$(($(now_s) + t))
+	while [ "$(now_s)" -lt $end ]; do
+		MIG_REPLY=$(qmp "$name" '{"execute":"query-migrate"}')
+		st=$(json_str "$MIG_REPLY" status)
+		case "$st" in
+		completed) return 0 ;;
+		failed|cancelled) return 1 ;;
+		esac
+		sleep 0.5
+	done
+	return 1
+}

@@ -15,8 +15,7 @@ for s in $(echo "$scen" | tr ',' ' '); do
 		fail=$((fail + 1))
 		continue
 	fi
-	/nested/$s.sh > /tmp/scenario-$s.log 2>&1
-	cat /tmp/scenario-$s.log
+	/nested/$s.sh 2>&1 | tee /tmp/scenario-$s.log
 	line=$(grep '^NESTED-SUMMARY' /tmp/scenario-$s.log | tail -n1)
 	if [ -z "$line" ]; then
 		echo "not ok - scenario $s ended without a summary"

@@ -22,7 +22,12 @@
 #define L2_LBAS		64	/* LBAs of the range the workload owns */
 #define L2_BASE_LBA	4096	/* away from anything the L1 may look at */
 #define QDEPTH		16
-#define POLL_LIMIT	200000000u
+/*
+ * Polls give up after this many TSC ticks (TCG's TSC follows the host's:
+ * about two minutes at 2-3 GHz), not a loop count: under nested TCG a
+ * loop iteration costs anything from nanoseconds to milliseconds.
+ */
+#define POLL_TICKS	(300ULL * 1000 * 1000 * 1000)
 
 /* ---- port I/O, serial ---- */
 
@@ -194,7 +199,8 @@ static void *memset_(void *p, int c, size_t n)
 static uint32_t run(struct queue *q, struct sqe *c, const char *what)
 {
 	volatile struct cqe *e;
-	uint32_t i, st;
+	uint64_t t0;
+	uint32_t st;
 	uint16_t cid = ++q->cid;
 
 	c->cdw0 = (c->cdw0 & 0xffff) | (uint32_t)cid << 16;
@@ -204,8 +210,9 @@ static uint32_t run(struct queue *q, struct sqe *c, const char *what)
 	doorbell(q->qid, 0, q->sq_tail);
 
 	e = &q->cq[q->cq_head];
-	for (i = 0; (e->status & 1) != q->phase; i++)
-		if (i == POLL_LIMIT)
+	t0 = rdtsc();
+	while ((e->status & 1) != q->phase)
+		if (rdtsc() - t0 > POLL_TICKS)
 			fail(what, 0xffffffff, cid);
 	__asm__ volatile("" : : : "memory");
 	if (e->cid != cid)
@@ -226,12 +233,13 @@ static uint32_t run(struct queue *q, struct sqe *c, const char *what)
 
 static void wait_rdy(uint32_t want)
 {
-	uint32_t i, csts;
+	uint64_t t0 = rdtsc();
+	uint32_t csts;
 
-	for (i = 0; ((csts = rd32(0x1c)) & 1) != want; i++) {
+	while (((csts = rd32(0x1c)) & 1) != want) {
 		if (csts & 2)
 			fail("csts-cfs", csts, want);
-		if (i == POLL_LIMIT)
+		if (rdtsc() - t0 > POLL_TICKS)
 			fail("csts-rdy-timeout", csts, want);
 	}
 }

@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# A running VM moves: the L2 workload runs on VF1 of the source subsystem
+# bound to nvme-hmlm-vfio-pci; a second QEMU waits with -incoming on VF2 of
+# the same subsystem (shared namespace: no data is copied); QMP migrate
+# moves the VM, and the workload goes on verifying every LBA on VF2.
+. /nested/lib.sh
+
+src=$SRC_VF1
+dst=$SRC_VF2
+note "migrate: $src -> $dst (one subsystem, shared namespace)"
+if load_variant; then ok "nvme-hmlm and nvme-hmlm-vfio-pci load"; else not_ok "modules load"; summary; exit; fi
+if bind_vf "$src" $VFIO_DRV && bind_vf "$dst" $VFIO_DRV; then
+	ok "both VFs bind to $VFIO_DRV"
+else
+	not_ok "both VFs bind to $VFIO_DRV"; dmesg | tail -n 20 | sed 's/^/#   /'; summary; exit
+fi
+
+VF_PROPS=enable-migration=on
+t0=$(now)
+start_l2 src "$src"
+if wait_serial src 'L2-PASS gen=1$' 900; then
+	ok "L2 runs on the source VF ($(elapsed "$t0" "$(now)") s to the first verified pass)"
+else
+	not_ok "L2 runs on the source VF"; stop_l2 src; summary; exit
+fi
+start_l2 dst "$dst" -incoming "unix:$WORK/mig.sock"
+sleep 2
+
+g0=$(last_gen src)
+t1=$(now)
+r=$(qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$WORK/mig.sock\"}}")
+if [ $? != 0 ]; then
+	not_ok "QMP migrate accepted: $r"
+	stop_l2 dst; stop_l2 src; summary; exit
+fi
+if wait_migration src 900; then
+	t2=$(now)
+	ok "migration completed ($(elapsed "$t1" "$t2") s in L1)"
+else
+	not_ok "migration completed: $MIG_REPLY"
+	dmesg | tail -n 20 | sed 's/^/#   /'
+	sed 's/^/#   dst: /' "$WORK/dst.log"
+	stop_l2 dst; stop_l2 src; summary; exit
+fi
+note "query-migrate: $MIG_REPLY"
+downtime=$(json_num "$MIG_REPLY" downtime)
+total=$(json_num "$MIG_REPLY" total-time)
+ram=$(json_num "$MIG_REPLY" transferred)
+vfio=$(echo "$MIG_REPLY" | grep -o '"vfio": *{[^}]*}' | grep -o '"transferred": *[0-9]*' | sed 's/.*: *//')
+echo "NESTED-MIGRATION downtime_ms=${downtime:-?} total_ms=${total:-?} ram_bytes=${ram:-?} vfio_bytes=${vfio:-?} gen_before=$g0"
+
+st=$(qmp dst '{"execute":"query-status"}')
+if echo "$st" | grep -q '"running"'; then ok "the target VM runs"; else not_ok "the target VM runs: $st"; fi
+# Two full passes on the target: the first checks what the source wrote.
+g1=$(last_gen src)
+if wait_serial dst "L2-PASS gen=$((g1 + 2))\$" 900; then
+	ok "the workload continues on the target VF and verifies every LBA (gen $g1 -> $((g1 + 2)))"
+else
+	not_ok "the workload continues on the target VF"
+	tail -n 5 "$WORK/dst.serial" | sed 's/^/#   /'
+fi
+if grep -q 'L2-READY' "$WORK/dst.serial"; then
+	not_ok "the target did not boot the workload anew"
+else
+	ok "the target did not boot the workload anew (no second L2-READY)"
+fi
+stop_l2 dst
+stop_l2 src
+unbind_vf "$src"
+unbind_vf "$dst"
+summary
