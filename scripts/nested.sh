@@ -64,5 +64,19 @@ pass=${pass:-0} fail=${fail:-0} skip=${skip:-0}
 # A run that did not finish, or whose L1 kernel complained, is one more failure.
 [ $rc != 0 ] && [ "$fail" = 0 ] && fail=1
 log "nested bench took $(( $(date +%s) - t0 )) s"
+# The migrations' report (make demo-vm): QEMU's figures and the workload's.
+{ grep -a '^NESTED-MIGRATION' "$log" || true; } | tr -d '\r' | while read -r _ kv; do
+	echo "VM migration (QEMU 10, nvme-hmlm-vfio-pci):"
+	for f in $kv; do
+		case "$f" in
+		downtime_ms=*) echo "  downtime (QEMU query-migrate):  ${f#*=} ms" ;;
+		total_ms=*) echo "  total time (QEMU):              ${f#*=} ms" ;;
+		ram_bytes=*) echo "  RAM sent:                       ${f#*=} bytes" ;;
+		vfio_bytes=*) echo "  VFIO device state sent:         ${f#*=} bytes" ;;
+		gap_s=*) echo "  workload's longest silence:     ${f#*=} s (L1 time, serial progress lines)" ;;
+		verify=*) echo "  data verification:              ${f#*=}" ;;
+		esac
+	done
+done
 echo "nested: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -105,7 +105,8 @@ wait_serial() {
 	pid=$(cat "$WORK/$name.shpid")
 	end=$(($(now_s) + t))
 	while [ "$(now_s)" -lt $end ]; do
-		grep -qE "$re" "$WORK/$name.serial" 2>/dev/null && return 0
+		# The L2 ends its lines with CR LF.
+		tr -d '\r' 2>/dev/null < "$WORK/$name.serial" | grep -qE "$re" && return 0
 		if grep -q 'L2-FAIL' "$WORK/$name.serial" 2>/dev/null; then
 			grep 'L2-FAIL' "$WORK/$name.serial" | sed 's/^/#   /'
 			return 1

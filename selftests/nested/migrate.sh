@@ -25,7 +25,15 @@ else
 	not_ok "L2 runs on the source VF"; stop_l2 src; summary; exit
 fi
 start_l2 dst "$dst" -incoming "unix:$WORK/mig.sock"
-sleep 2
+# QMP answers once QEMU's main loop runs: the incoming socket listens then.
+st=$(qmp dst '{"execute":"query-status"}')
+if echo "$st" | grep -q '"inmigrate"'; then
+	ok "the target QEMU waits for the migration"
+else
+	not_ok "the target QEMU waits for the migration: $st"
+	sed 's/^/#   dst: /' "$WORK/dst.log"
+	stop_l2 dst; stop_l2 src; summary; exit
+fi
 
 g0=$(last_gen src)
 t1=$(now)
@@ -48,7 +56,6 @@ downtime=$(json_num "$MIG_REPLY" downtime)
 total=$(json_num "$MIG_REPLY" total-time)
 ram=$(json_num "$MIG_REPLY" transferred)
 vfio=$(echo "$MIG_REPLY" | grep -o '"vfio": *{[^}]*}' | grep -o '"transferred": *[0-9]*' | sed 's/.*: *//')
-echo "NESTED-MIGRATION downtime_ms=${downtime:-?} total_ms=${total:-?} ram_bytes=${ram:-?} vfio_bytes=${vfio:-?} gen_before=$g0"
 
 st=$(qmp dst '{"execute":"query-status"}')
 if echo "$st" | grep -q '"running"'; then ok "the target VM runs"; else not_ok "the target VM runs: $st"; fi
@@ -56,7 +63,9 @@ if echo "$st" | grep -q '"running"'; then ok "the target VM runs"; else not_ok "
 g1=$(last_gen src)
 if wait_serial dst "L2-PASS gen=$((g1 + 2))\$" 900; then
 	ok "the workload continues on the target VF and verifies every LBA (gen $g1 -> $((g1 + 2)))"
+	verify=PASSED
 else
+	verify=FAILED
 	not_ok "the workload continues on the target VF"
 	tail -n 5 "$WORK/dst.serial" | sed 's/^/#   /'
 fi
@@ -65,6 +74,7 @@ if grep -q 'L2-READY' "$WORK/dst.serial"; then
 else
 	ok "the target did not boot the workload anew (no second L2-READY)"
 fi
+echo "NESTED-MIGRATION downtime_ms=${downtime:-?} total_ms=${total:-?} ram_bytes=${ram:-?} vfio_bytes=${vfio:-?} verify=${verify:-FAILED}"
 stop_l2 dst
 stop_l2 src
 unbind_vf "$src"

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define L2_LBAS		64	/* LBAs of the range the workload owns */
+#define L2_LBAS		16	/* LBAs of the range the workload owns */
 #define L2_BASE_LBA	4096	/* away from anything the L1 may look at */
 #define QDEPTH		16
 /*
