@@ -447,6 +447,11 @@ static void nvmevf_close_device(struct vfio_device *vdev)
 
 	mutex_lock(&nvdev->state_mutex);
 	nvmevf_disable_fds(nvdev);
+	kvfree(nvdev->pend);
+	nvdev->pend = NULL;
+	nvdev->npend = 0;
+	nvdev->cpend = 0;
+	nvdev->log_pgsz = 0;
 	if (nvdev->session) {
 		nvme_hmlm_close(nvdev->session);
 		nvdev->session = NULL;
@@ -481,6 +486,7 @@ static int nvmevf_init_dev(struct vfio_device *vdev)
 		vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 					VFIO_MIGRATION_PRE_COPY;
 		vdev->mig_ops = &nvmevf_mig_ops;
+		vdev->log_ops = &nvmevf_log_ops;
 	}
 	return vfio_pci_core_init_dev(vdev);
 }

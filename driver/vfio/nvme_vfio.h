@@ -92,11 +92,22 @@ struct nvmevf_migf {
 };
 
 /**
+ * struct nvmevf_pend - a range the controller reported written, not yet
+ *	handed to VFIO
+ * @start: First byte (IOVA).
+ * @end: Byte after the last.
+ */
+struct nvmevf_pend {
+	u64 start;
+	u64 end;
+};
+
+/**
  * struct nvmevf_device - an NVMe VF bound to nvme-hmlm-vfio-pci
  * @core: The vfio-pci core device.
  * @pf: The PF's NVMe controller (referenced), NULL if the VF cannot migrate.
  * @state_mutex: Protects @mig_state, @session, @cntlid, @suspended,
- *	@saving and @resuming.
+ *	@saving, @resuming and the DMA logging fields.
  * @mig_state: The VFIO migration state.
  * @session: The nvme-hmlm session on (@pf, @cntlid), open while the device
  *	is open.
@@ -104,6 +115,12 @@ struct nvmevf_migf {
  * @suspended: The driver suspended the controller (Migration Send Suspend).
  * @saving: The saving data session, if any.
  * @resuming: The resuming data session, if any.
+ * @log_pgsz: DMA logging: the page size, 0 while not logging.
+ * @pend: DMA logging: ranges received from the controller, not yet read
+ *	out by VFIO (outside the windows asked for so far).
+ * @npend: Entries in @pend.
+ * @cpend: Room in @pend.
+ * @dirty_bytes: DMA logging: bytes reported dirty to VFIO since probe.
  * @reset_lock: Protects @deferred_reset.
  * @deferred_reset: A reset completed while @state_mutex was held; it is
  *	applied when the holder unlocks (the mlx5 pattern).
@@ -118,9 +135,17 @@ struct nvmevf_device {
 	bool suspended;
 	struct nvmevf_migf *saving;
 	struct nvmevf_migf *resuming;
+	u64 log_pgsz;
+	struct nvmevf_pend *pend;
+	u32 npend;
+	u32 cpend;
+	u64 dirty_bytes;
 	spinlock_t reset_lock;		/* protects @deferred_reset */
 	bool deferred_reset;
 };
+
+/* dirty.c */
+extern const struct vfio_log_ops nvmevf_log_ops;
 
 /* stream.c */
 struct nvmevf_migf *nvmevf_save_open(struct nvmevf_device *nvdev);

@@ -49,12 +49,14 @@ if [ ! -f "$base" ]; then
 fi
 
 make -s -C "$HMLM_TOP/selftests/nested/l2"
-gcc -O2 -Wall -Wextra -Werror -o "$HMLM_TOP/selftests/nested/qmp" "$HMLM_TOP/selftests/nested/qmp.c"
+for t in qmp nvvf-corrupt; do
+	gcc -O2 -Wall -Wextra -Werror -o "$HMLM_TOP/selftests/nested/$t" "$HMLM_TOP/selftests/nested/$t.c"
+done
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/nested/bin" "$stage/nested/modules"
 cp "$HMLM_TOP/selftests/nested/l2/l2.elf" "$stage/nested/"
-cp "$HMLM_TOP/selftests/nested/qmp" "$stage/nested/bin/"
+cp "$HMLM_TOP/selftests/nested/qmp" "$HMLM_TOP/selftests/nested/nvvf-corrupt" "$stage/nested/bin/"
 install -m 0755 "$HMLM_TOP"/selftests/nested/*.sh "$stage/nested/"
 [ -f "$HMLM_TOP/driver/vfio/nvme-hmlm-vfio-pci.ko" ] &&
 	cp "$HMLM_TOP/driver/vfio/nvme-hmlm-vfio-pci.ko" "$stage/nested/modules/"
