@@ -127,6 +127,8 @@ static int nvmevf_log_start(struct vfio_device *vdev, struct rb_root_cached *ran
 	mutex_unlock(&nvdev->state_mutex);
 out_free:
 	kfree(r);
+	if (ret)
+		pci_err(nvdev->core.pdev, "DMA logging start failed: %d\n", ret);
 	return ret;
 }
 
@@ -266,6 +268,8 @@ static int nvmevf_log_read_and_clear(struct vfio_device *vdev, unsigned long iov
 out:
 	mutex_unlock(&nvdev->state_mutex);
 	kfree(r);
+	if (ret)
+		dev_err_ratelimited(&nvdev->core.pdev->dev, "DMA log read failed: %d\n", ret);
 	return ret;
 }
 

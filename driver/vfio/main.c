@@ -486,7 +486,13 @@ static int nvmevf_init_dev(struct vfio_device *vdev)
 		vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 					VFIO_MIGRATION_PRE_COPY;
 		vdev->mig_ops = &nvmevf_mig_ops;
-		vdev->log_ops = &nvmevf_log_ops;
+		/*
+		 * VFIO's DMA logging reports through an iova_bitmap, which
+		 * exists only with CONFIG_IOMMUFD_DRIVER (Debian 12's 6.12
+		 * kernel has it off: every report would fail EOPNOTSUPP).
+		 */
+		if (IS_ENABLED(CONFIG_IOMMUFD_DRIVER))
+			vdev->log_ops = &nvmevf_log_ops;
 	}
 	return vfio_pci_core_init_dev(vdev);
 }

@@ -7,12 +7,8 @@
 src=$SRC_VF1
 dst=$SRC_VF2
 note "cancel: $src, migration to $dst cancelled"
-if load_variant && bind_vf "$src" $VFIO_DRV && bind_vf "$dst" $VFIO_DRV; then
-	ok "modules load, VFs bound to $VFIO_DRV"
-else
-	not_ok "modules load, VFs bound"; summary; exit
-fi
-VF_PROPS=enable-migration=on
+setup_pair "$src" "$dst" || exit
+VF_PROPS=$MIG_PROPS
 start_l2 src "$src"
 start_l2 dst "$dst" -incoming "unix:$WORK/mig.sock"
 if ! wait_serial src 'L2-PASS gen=1$' 900 || ! qmp dst '{"execute":"query-status"}' > /dev/null; then

@@ -9,14 +9,13 @@
 src=$SRC_VF1
 dst=$SRC_VF2
 note "migrate: $src -> $dst (one subsystem, shared namespace)"
-if load_variant; then ok "nvme-hmlm and nvme-hmlm-vfio-pci load"; else not_ok "modules load"; summary; exit; fi
-if bind_vf "$src" $VFIO_DRV && bind_vf "$dst" $VFIO_DRV; then
-	ok "both VFs bind to $VFIO_DRV"
-else
-	not_ok "both VFs bind to $VFIO_DRV"; dmesg | tail -n 20 | sed 's/^/#   /'; summary; exit
-fi
+setup_pair "$src" "$dst" || exit
 
-VF_PROPS=enable-migration=on
+VF_PROPS=$MIG_PROPS
+# QEMU's view of the device's migration, in src.log / dst.log.
+printf '%s\n' 'vfio_migration_*' 'vfio_save_*' 'vfio_load_*' 'vfio_*dirty*' \
+	'vfio_vmstate_change*' 'vfio_state_pending*' 'vfio_device_dirty*' > "$WORK/trace.events"
+NESTED_TRACE="events=$WORK/trace.events"
 t0=$(now)
 start_l2 src "$src"
 if wait_serial src 'L2-PASS gen=1$' 900; then
@@ -47,7 +46,8 @@ if wait_migration src 900; then
 	ok "migration completed ($(elapsed "$t1" "$t2") s in L1)"
 else
 	not_ok "migration completed: $MIG_REPLY"
-	dmesg | tail -n 20 | sed 's/^/#   /'
+	dmesg | grep -E 'nvme_hmlm|nvme-hmlm|DMAR' | tail -n 20 | sed 's/^/#   /'
+	tail -n 40 "$WORK/src.log" | sed 's/^/#   src: /'
 	sed 's/^/#   dst: /' "$WORK/dst.log"
 	stop_l2 dst; stop_l2 src; summary; exit
 fi

@@ -10,12 +10,8 @@
 src=$SRC_VF1
 dst=$SRC_VF2
 note "stream: $src -> file -> $dst"
-if load_variant && bind_vf "$src" $VFIO_DRV && bind_vf "$dst" $VFIO_DRV; then
-	ok "modules load, VFs bound to $VFIO_DRV"
-else
-	not_ok "modules load, VFs bound"; summary; exit
-fi
-VF_PROPS=enable-migration=on
+setup_pair "$src" "$dst" || exit
+VF_PROPS=$MIG_PROPS
 start_l2 src "$src"
 if ! wait_serial src 'L2-PASS gen=1$' 900; then
 	not_ok "L2 runs on the source VF"; stop_l2 src; summary; exit
