@@ -162,8 +162,9 @@ json_str() {
 # wait_migration NAME TIMEOUT: polls query-migrate until it completed or
 # failed; MIG_REPLY holds the last reply. Returns 0 for "completed".
 wait_migration() {
-	local name=$1 t=$2 st end
+	local name=$1 t=$2 st end next
 	end=$(($(now_s) + t))
+	next=$(($(now_s) + 20))
 	while [ "$(now_s)" -lt $end ]; do
 		MIG_REPLY=$(qmp "$name" '{"execute":"query-migrate"}')
 		st=$(json_str "$MIG_REPLY" status)
@@ -171,9 +172,20 @@ wait_migration() {
 		completed) return 0 ;;
 		failed|cancelled) return 1 ;;
 		esac
+		if [ "$(now_s)" -ge $next ]; then
+			note "$name: migration $st, RAM remaining $(json_num "$MIG_REPLY" remaining) bytes, $(json_num "$MIG_REPLY" dirty-sync-count) syncs"
+			next=$(($(now_s) + 20))
+		fi
 		sleep 0.5
 	done
 	return 1
+}
+
+# Without dirty tracking in the VF or the IOMMU, QEMU counts all guest
+# RAM dirty at every sync: the migration converges only once the whole of
+# it fits in the downtime limit. The L2 has 32 MiB.
+mig_params() {
+	qmp "$1" '{"execute":"migrate-set-parameters","arguments":{"downtime-limit":20000}}' > /dev/null
 }
 
 # setup_pair SRC DST: the variant driver loaded, both VFs bound to it.

@@ -35,6 +35,7 @@ else
 fi
 
 g0=$(last_gen src)
+mig_params src
 t1=$(now)
 r=$(qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$WORK/mig.sock\"}}")
 if [ $? != 0 ]; then
@@ -54,7 +55,7 @@ fi
 note "query-migrate: $MIG_REPLY"
 downtime=$(json_num "$MIG_REPLY" downtime)
 total=$(json_num "$MIG_REPLY" total-time)
-ram=$(json_num "$MIG_REPLY" transferred)
+ram=$(echo "$MIG_REPLY" | grep -o '"ram": *{[^}]*}' | grep -o '"transferred": *[0-9]*' | sed 's/.*: *//')
 vfio=$(echo "$MIG_REPLY" | grep -o '"vfio": *{[^}]*}' | grep -o '"transferred": *[0-9]*' | sed 's/.*: *//')
 
 st=$(qmp dst '{"execute":"query-status"}')

@@ -16,6 +16,7 @@ start_l2 src "$src"
 if ! wait_serial src 'L2-PASS gen=1$' 900; then
 	not_ok "L2 runs on the source VF"; stop_l2 src; summary; exit
 fi
+mig_params src
 r=$(qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"file:$WORK/vm.bin\"}}")
 if [ $? = 0 ] && wait_migration src 900; then
 	ok "the VM is saved to a file ($(stat -c %s "$WORK/vm.bin") bytes)"
@@ -25,12 +26,12 @@ fi
 g=$(last_gen src)
 stop_l2 src
 
-cp "$WORK/vm.bin" "$WORK/bad.bin"
-off=$($NESTED/bin/nvvf-corrupt "$WORK/bad.bin" 2)
+cp "$WORK/vm.bin" "$WORK/damaged-stream.bin"
+off=$($NESTED/bin/nvvf-corrupt "$WORK/damaged-stream.bin" 2)
 if [ -n "$off" ]; then ok "one bit of the STATE record flipped at byte $off"; else not_ok "the STATE record is in the file"; summary; exit; fi
 
 n0=$(dmesg | grep -c 'damaged STATE record')
-start_l2 bad "$dst" -incoming "file:$WORK/bad.bin"
+start_l2 bad "$dst" -incoming "file:$WORK/damaged-stream.bin"
 pid=$(cat "$WORK/bad.shpid")
 end=$(($(now_s) + 300))
 while kill -0 "$pid" 2>/dev/null && [ "$(now_s)" -lt $end ]; do
