@@ -29,6 +29,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
+#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/timer.h>
@@ -122,6 +123,32 @@ struct hmlm_log {
 	struct timer_list	timer;
 };
 
+/*
+ * Bytes of DMA memory given to devices and not freed yet, orphans
+ * included: /sys/module/nvme_hmlm/parameters/dma_bytes, so tests (and
+ * operators) can see that a disabled controller's memory was freed.
+ */
+static atomic_long_t hmlm_dma_bytes = ATOMIC_LONG_INIT(0);
+
+/**
+ * hmlm_dma_bytes_get() - read the dma_bytes parameter
+ * @buf: The sysfs buffer.
+ * @kp: The parameter.
+ *
+ * Context: Process context.
+ * Return: the number of characters written.
+ */
+static int hmlm_dma_bytes_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&hmlm_dma_bytes));
+}
+
+static const struct kernel_param_ops hmlm_dma_bytes_ops = {
+	.get	= hmlm_dma_bytes_get,
+};
+module_param_cb(dma_bytes, &hmlm_dma_bytes_ops, NULL, 0444);
+MODULE_PARM_DESC(dma_bytes, "DMA memory given to controllers, in bytes (read-only)");
+
 /**
  * hmlm_cdq_mem_alloc() - allocate zeroed DMA memory for the device
  * @log: The log; the allocation joins its @mem.
@@ -147,6 +174,7 @@ static struct hmlm_cdq_mem *hmlm_cdq_mem_alloc(struct hmlm_log *log,
 		return NULL;
 	}
 	memset(m->cpu, 0, size);
+	atomic_long_add(size, &hmlm_dma_bytes);
 	/* irqs off: nests in hmlm_sessions_lock, which the AEN path takes */
 	spin_lock_irq(&log->mem_lock);
 	list_add_tail(&m->node, &log->mem);
@@ -167,6 +195,7 @@ void hmlm_cdq_mem_free_list(struct list_head *freeq)
 	list_for_each_entry_safe(m, tmp, freeq, node) {
 		list_del(&m->node);
 		dma_free_coherent(m->dev, m->size, m->cpu, m->dma);
+		atomic_long_sub(m->size, &hmlm_dma_bytes);
 		kfree(m);
 	}
 }
@@ -790,7 +819,7 @@ static void hmlm_log_destroy(struct hmlm_session *s)
 	struct hmlm_log *log = s->log;
 
 	WRITE_ONCE(log->closing, true);
-	timer_delete_sync(&log->timer);
+	timer_shutdown_sync(&log->timer);
 	/* the head work takes @s->lock */
 	cancel_work_sync(&log->head_work);
 	mutex_lock(&s->lock);
@@ -1132,7 +1161,7 @@ out_close:
 	/* no reader ran: the head work was never queued, the lock is ours */
 	log = s->log;
 	WRITE_ONCE(log->closing, true);
-	timer_delete_sync(&log->timer);
+	timer_shutdown_sync(&log->timer);
 	hmlm_log_teardown(log);
 	hmlm_session_set_log(s, NULL);
 	hmlm_log_free(log);

@@ -317,7 +317,7 @@ int hmlm_read_sec_list(struct nvme_ctrl *ctrl, struct hmlm_sec_list **listp)
 	u32 start = 0, cnt, last;
 	int ret;
 
-	/* zeroed: a short transfer must not show old heap contents */
+	/* zeroed before each command: a short transfer shows no old bytes */
 	page = kzalloc(sizeof(*page), GFP_KERNEL);
 	if (!page)
 		return -ENOMEM;
@@ -326,6 +326,7 @@ int hmlm_read_sec_list(struct nvme_ctrl *ctrl, struct hmlm_sec_list **listp)
 		ret = hmlm_check_stop();
 		if (ret)
 			goto out_free_list;
+		memset(page, 0, sizeof(*page));
 		ret = hmlm_identify(ctrl, NVME_LM_CNS_SEC_LIST, 0, start, page);
 		if (ret)
 			goto out_free_list;

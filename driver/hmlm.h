@@ -193,9 +193,13 @@ int hmlm_do_get_alloc_lbas(struct hmlm_session *s,
 			   struct nvme_hmlm_alloc_lbas *cmd,
 			   struct iov_iter *to);
 
-/*
- * hmlm_check_stop() - a loop driven by the device or the caller checks this
- * on every round: a killed caller stops it, and it yields the CPU.
+/**
+ * hmlm_check_stop() - one round of a loop driven by the device or the caller
+ *
+ * A killed caller stops the loop, and the loop yields the CPU.
+ *
+ * Context: Process context; may sleep (cond_resched()).
+ * Return: 0 to go on, -EINTR if the caller has a fatal signal pending.
  */
 static inline int hmlm_check_stop(void)
 {

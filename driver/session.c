@@ -459,12 +459,18 @@ void hmlm_session_end(struct hmlm_session *s)
 /**
  * hmlm_ctrl_kill() - end the sessions of an MMC with -ENODEV
  * @ctrl: The MMC.
- * @disabled: It is being disabled (not only reconfigured).
+ * @disabled: It is being disabled, not only reconfigured (SR-IOV): no
+ *	command of its sessions may be sent any more.
+ * @freeq: NULL, or once the MMC is disabled: where the queue memory of
+ *	its sessions moves to, to be freed.
+ * @orphans: With @freeq: where the MMC's orphans move to.
  *
  * Context: Any context; takes and releases hmlm_sessions_lock.
  */
-static void hmlm_ctrl_kill(struct nvme_ctrl *ctrl, bool disabled)
+static void hmlm_ctrl_kill(struct nvme_ctrl *ctrl, bool disabled,
+			   struct list_head *freeq, struct list_head *orphans)
 {
+	struct hmlm_orphan *o, *tmp;
 	struct hmlm_session *s;
 	unsigned long flags;
 
@@ -475,9 +481,15 @@ static void hmlm_ctrl_kill(struct nvme_ctrl *ctrl, bool disabled)
 		WRITE_ONCE(s->dead, true);
 		if (disabled)
 			WRITE_ONCE(s->disabled, true);
+		if (s->log && freeq)
+			hmlm_log_detach_mem(s->log, freeq);
 		if (s->log)
 			hmlm_log_wake(s->log);
 	}
+	if (freeq)
+		list_for_each_entry_safe(o, tmp, &hmlm_orphans, node)
+			if (o->ctrl == ctrl)
+				list_move_tail(&o->node, orphans);
 	spin_unlock_irqrestore(&hmlm_sessions_lock, flags);
 }
 
@@ -492,23 +504,8 @@ static void hmlm_ctrl_disabled(struct nvme_ctrl *ctrl)
 	struct hmlm_orphan *o, *tmp;
 	LIST_HEAD(orphans);
 	LIST_HEAD(freeq);
-	struct hmlm_session *s;
-	unsigned long flags;
 
-	spin_lock_irqsave(&hmlm_sessions_lock, flags);
-	list_for_each_entry(s, &hmlm_sessions, node) {
-		if (s->ctrl != ctrl)
-			continue;
-		WRITE_ONCE(s->dead, true);
-		WRITE_ONCE(s->disabled, true);
-		if (s->log)
-			hmlm_log_detach_mem(s->log, &freeq);
-	}
-	list_for_each_entry_safe(o, tmp, &hmlm_orphans, node)
-		if (o->ctrl == ctrl)
-			list_move_tail(&o->node, &orphans);
-	spin_unlock_irqrestore(&hmlm_sessions_lock, flags);
-
+	hmlm_ctrl_kill(ctrl, true, &freeq, &orphans);
 	hmlm_cdq_mem_free_list(&freeq);
 	list_for_each_entry_safe(o, tmp, &orphans, node) {
 		hmlm_cdq_mem_free_list(&o->mem);
@@ -530,13 +527,14 @@ static void hmlm_ctrl_event(struct nvme_ctrl *ctrl, enum nvme_mig_event event)
 {
 	switch (event) {
 	case NVME_MIG_EV_DISABLE:
-		hmlm_ctrl_kill(ctrl, true);
+		/* the memory stays until the device is disabled */
+		hmlm_ctrl_kill(ctrl, true, NULL, NULL);
 		break;
 	case NVME_MIG_EV_DISABLED:
 		hmlm_ctrl_disabled(ctrl);
 		break;
 	case NVME_MIG_EV_SRIOV_CHANGE:
-		hmlm_ctrl_kill(ctrl, false);
+		hmlm_ctrl_kill(ctrl, false, NULL, NULL);
 		break;
 	}
 }

@@ -284,17 +284,16 @@ static int hmlm_get_state_xfer(struct hmlm_session *s,
 
 	n = sized ? min_t(u64, chunk, cmd->out_len) :
 		    min_t(u64, chunk, round_down(cmd->buf_len, 4));
-	/*
-	 * No later command transfers more than the first. Zeroed: what a
-	 * short transfer did not write must not be old heap contents.
-	 */
-	buf = kvzalloc(round_up(n, 4), GFP_KERNEL);
+	/* no later command transfers more than the first */
+	buf = kvmalloc(round_up(n, 4), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
 		ret = hmlm_check_stop();
 		if (ret)
 			break;
+		/* what this command does not transfer reads as zero */
+		memset(buf, 0, round_up(n, 4));
 		ret = hmlm_mrecv(s, cmd, ofs, buf, round_up(n, 4), csup);
 		if (ret)
 			break;

@@ -302,8 +302,8 @@ static int hmlm_alloc_lbas_fill(struct hmlm_session *s,
 	void *buf;
 	int ret;
 
-	/* zeroed: a short transfer must not show old heap contents */
-	buf = kzalloc(SZ_4K, GFP_KERNEL);
+	/* zeroed before each command: a short transfer shows no old bytes */
+	buf = kmalloc(SZ_4K, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	h = buf;
@@ -313,6 +313,7 @@ static int hmlm_alloc_lbas_fill(struct hmlm_session *s,
 		ret = hmlm_check_stop();
 		if (ret)
 			break;
+		memset(buf, 0, SZ_4K);
 		ret = hmlm_gls(s, cmd->nsid, next, buf);
 		if (ret)
 			break;

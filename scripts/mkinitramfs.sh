@@ -32,7 +32,8 @@ if [ ! -f "$base" ]; then
 
 	# nvme and what it needs, in load order, decompressed so busybox insmod
 	# needs no xz support.
-	order=$(awk -F: -v want="kernel/drivers/nvme/host/nvme.ko.xz" '
+	mod_order() {
+		awk -F: -v want="$1" '
 		{ dep[$1] = $2 }
 		function visit(m,   n, i, d) {
 			if (seen[m]++) return
@@ -40,12 +41,19 @@ if [ ! -f "$base" ]; then
 			for (i = n; i >= 1; i--) visit(d[i])
 			print m
 		}
-		END { visit(want) }' "$KMODDIR/modules.dep")
-	: > "$stage/hmlm/modules/load-order"
-	for m in $order; do
-		b=$(basename "$m" .xz)
-		xz -dc "$KMODDIR/$m" > "$stage/hmlm/modules/$b"
-		echo "$b" >> "$stage/hmlm/modules/load-order"
+		END { visit(want) }' "$KMODDIR/modules.dep"
+	}
+	# load-order: loaded at boot; loop-order: nvmet and nvme-loop, loaded
+	# by hmlm_fabrics_test for a loop-back fabrics controller.
+	for list in load-order:kernel/drivers/nvme/host/nvme.ko.xz \
+		    loop-order:kernel/drivers/nvme/target/nvme-loop.ko.xz; do
+		: > "$stage/hmlm/modules/${list%%:*}"
+		for m in $(mod_order "${list#*:}"); do
+			b=$(basename "$m" .xz)
+			[ -f "$stage/hmlm/modules/$b" ] ||
+				xz -dc "$KMODDIR/$m" > "$stage/hmlm/modules/$b"
+			echo "$b" >> "$stage/hmlm/modules/${list%%:*}"
+		done
 	done
 
 	cp /usr/sbin/nvme "$stage/usr/sbin/nvme"

@@ -5,6 +5,7 @@
  * count protocols of the uAPI header hold.
  */
 #include <glob.h>
+#include <stddef.h>
 
 #include "kselftest_harness.h"
 #include "hmlm_test.h"
@@ -241,6 +242,33 @@ TEST_F(caps, without_cap_sys_admin_eperm)
 	ASSERT_EQ(0, hmlm_drop_sys_admin());
 	hmlm_caps_init(&c, fd, NULL, 0);
 	EXPECT_ERRNO(EPERM, ioctl(self->hfd, NVME_HMLM_GET_CAPS, &c));
+}
+
+/*
+ * Finding 11: output fields start as zero, not as the caller's input. A
+ * struct reused with stale output bits gets exactly what a fresh one gets,
+ * and out_max_xfer is the largest chunk_len GET_STATE accepts.
+ */
+TEST_F(caps, reused_struct_stale_outputs_cleared)
+{
+	struct nvme_hmlm_sec_ctrl ents[HMLM_MAX_VFS];
+	struct nvme_hmlm_get_caps fresh, reused;
+
+	NEED_BENCH();
+	hmlm_caps_init(&fresh, self->src, ents, HMLM_MAX_VFS);
+	ASSERT_EQ(0, ioctl(self->hfd, NVME_HMLM_GET_CAPS, &fresh));
+	hmlm_caps_init(&reused, self->src, ents, HMLM_MAX_VFS);
+	memset(&reused.out_caps, 0xff,
+	       sizeof(reused) - offsetof(struct nvme_hmlm_get_caps, out_caps));
+	reused.__reserved = 0;
+	ASSERT_EQ(0, ioctl(self->hfd, NVME_HMLM_GET_CAPS, &reused));
+	EXPECT_EQ(fresh.out_caps, reused.out_caps);
+	EXPECT_EQ(0, reused.out_nvme_status);
+	EXPECT_EQ(0, memcmp(&fresh, &reused, sizeof(fresh)));
+	/* A whole number of 4 KiB, at most 256 KiB: what chunking takes. */
+	EXPECT_EQ(0, fresh.out_max_xfer % 4096);
+	EXPECT_GE(256U * 1024, fresh.out_max_xfer);
+	EXPECT_LE(4096U, fresh.out_max_xfer);
 }
 
 TEST_HARNESS_MAIN

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "hmlm_test.h"
 #include "udrv.h"
+#include "hmlm_test.h"
 
 #define TMO_MS	10000
 
@@ -255,6 +255,124 @@ FIXTURE_SETUP(reset)
 
 FIXTURE_TEARDOWN(reset)
 {
+}
+
+/*
+ * Findings 1, 2: a reset of the MMC while its VF does I/O with logging on
+ * and a reader is in read(): the reader wakes with ENODEV, and the
+ * queue's DMA memory is freed when the controller is disabled, before the
+ * log fd is closed (dma_bytes 0; with vm.sh --iommu a DMA into it after
+ * the free would fault). Destructive: restores the VFs as setup.sh does.
+ */
+TEST_F(reset, reset_under_io_and_blocked_reader)
+{
+	struct nvme_hmlm_log_rec rec;
+	struct hmlm_bench b;
+	char path[128], bdf[32];
+	int s, l, rfd, st;
+	pid_t io, reader;
+
+	hmlm_bench_get(&b);
+	if (!b.ok || !b.hmlm || b.n_src < 2 ||
+	    !bench_env_word("HMLM_SRC_VFS", 0, bdf, sizeof(bdf)))
+		SKIP(return, "needs the bench with hmlm=on");
+	s = hmlm_session(b.src_pf, b.src_ids[0], NULL);
+	ASSERT_LE(0, s);
+	l = hmlm_log_start(s, 4096, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(sizeof(rec), read(l, &rec, sizeof(rec)));
+	EXPECT_LT(0, hmlm_dma_bytes());
+	io = hmlm_io_child(bdf);
+	ASSERT_LT(0, io);
+	reader = hmlm_reader_child(l, &rfd);
+	ASSERT_LT(0, reader);
+	usleep(200 * 1000);
+	EXPECT_EQ(-ETIMEDOUT, hmlm_reader_result(rfd, 0));
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/reset_controller",
+		 strrchr(b.src_pf, '/') + 1);
+	ASSERT_EQ(0, bench_sysfs_write(path, "1"));
+	EXPECT_EQ(ENODEV, hmlm_reader_result(rfd, 10000));
+	close(rfd);
+	EXPECT_EQ(reader, waitpid(reader, &st, 0));
+	kill(io, SIGKILL);
+	EXPECT_EQ(io, waitpid(io, &st, 0));
+	ASSERT_TRUE(wait_live(b.src_pf));
+	/* Freed when the controller was disabled, the log fd still open. */
+	EXPECT_EQ(0, hmlm_dma_bytes());
+	EXPECT_ERRNO(ENODEV, read(l, &rec, sizeof(rec)));
+	close(l);
+	close(s);
+	EXPECT_EQ(0, hmlm_dma_bytes());
+	ASSERT_EQ(0, vfs_online(&b));
+}
+
+/*
+ * Finding 5: disabling and re-enabling SR-IOV of the MMC under a live
+ * session ends it with ENODEV, even though the MMC stays live: the CNTLID
+ * may belong to another VF (another VM) afterwards. Closing the dead
+ * session's log still deletes its queue (the MMC was not disabled), so no
+ * DMA memory stays behind. Destructive for the source VFs: they are
+ * brought online again as setup.sh does.
+ */
+TEST_F(reset, sriov_disable_enable_gives_enodev)
+{
+	struct nvme_hmlm_get_state g = { .size = sizeof(g),
+					 .flags = NVME_HMLM_STATE_SIZE, .csvi = 1 };
+	const char *pci = getenv("HMLM_SRC_PCI");
+	struct nvme_hmlm_log_rec rec;
+	char path[160], num[16], bdf[32];
+	struct udrv_ctrl *c;
+	struct hmlm_bench b;
+	int s, l, s2, i;
+
+	hmlm_bench_get(&b);
+	if (!b.ok || !b.hmlm || b.n_src < 2 || !pci)
+		SKIP(return, "needs the bench with hmlm=on");
+	s = hmlm_session(b.src_pf, b.src_ids[1], NULL);
+	ASSERT_LE(0, s);
+	l = hmlm_log_start(s, 64, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(sizeof(rec), read(l, &rec, sizeof(rec)));
+	EXPECT_LT(0, hmlm_dma_bytes());
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_numvfs", pci);
+	ASSERT_EQ(0, bench_sysfs_write(path, "0"));
+	EXPECT_EQ(-ENODEV, hmlm_ioc(s, NVME_HMLM_GET_STATE, &g));
+	EXPECT_EQ(-ENODEV, hmlm_suspend(s, 0));
+	EXPECT_ERRNO(ENODEV, read(l, &rec, sizeof(rec)));
+	snprintf(num, sizeof(num), "%d", b.num_vfs);
+	ASSERT_EQ(0, bench_sysfs_write(path, num));
+	ASSERT_EQ(0, vfs_online(&b));
+	/* The VFs are back: the old session stays dead. */
+	EXPECT_EQ(-ENODEV, hmlm_ioc(s, NVME_HMLM_GET_STATE, &g));
+	EXPECT_EQ(-ENODEV, hmlm_resume(s));
+	EXPECT_EQ(-ENODEV, hmlm_log_stop(l));
+	close(l);
+	close(s);
+	EXPECT_EQ(0, hmlm_dma_bytes());
+
+	/* A new session on the new VF works, logging included. */
+	s2 = hmlm_session(b.src_pf, b.src_ids[1], NULL);
+	ASSERT_LE(0, s2);
+	EXPECT_EQ(0, hmlm_suspend(s2, 0));
+	EXPECT_EQ(0, hmlm_resume(s2));
+	l = hmlm_log_start(s2, 64, 0);
+	EXPECT_LE(0, l);
+	if (l >= 0)
+		close(l);
+	close(s2);
+	/* The new VFs are the userspace driver's again (identity domains). */
+	for (i = 0; i < b.n_src; i++) {
+		ASSERT_NE(NULL, bench_env_word("HMLM_SRC_VFS", i, bdf, sizeof(bdf)));
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/iommu_group/type", bdf);
+		if (!access(path, F_OK) && !access("/sys/class/iommu", F_OK))
+			bench_sysfs_write(path, "identity");
+	}
+	ASSERT_NE(NULL, bench_env_word("HMLM_SRC_VFS", 1, bdf, sizeof(bdf)));
+	ASSERT_EQ(0, udrv_open(bdf, NULL, &c));
+	udrv_close(c);
 }
 
 TEST_F(reset, reset_of_the_mmc_gives_enodev)

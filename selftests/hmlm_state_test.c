@@ -550,4 +550,63 @@ TEST_F(st, alloc_lbas_bad_args)
 	EXPECT_ERRNO(EINVAL, ioctl(self->src, NVME_HMLM_GET_ALLOC_LBAS, &a));
 }
 
+/*
+ * Finding 11: a reused struct with a stale NVME_HMLM_ALLOC_DONE (and a
+ * stale status) must not end a scan early: the outputs start at zero.
+ */
+TEST_F(st, alloc_lbas_reused_struct_stale_done)
+{
+	struct nvme_hmlm_lba_range r[2];
+	struct nvme_hmlm_alloc_lbas a;
+
+	/* Two allocated places far apart: two ranges at least. */
+	ASSERT_EQ(0, vf_write8(0));
+	ASSERT_EQ(0, vf_write8((48ULL << 20) / 512));
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.nsid = 1;
+	a.num = 1;
+	a.ranges_uptr = (uintptr_t)r;
+	a.out_flags = NVME_HMLM_ALLOC_DONE;
+	a.out_nvme_status = 0x4002;
+	a.out_next_lba = ~0ULL;
+	ASSERT_EQ(0, hmlm_ioc(self->src, NVME_HMLM_GET_ALLOC_LBAS, &a));
+	EXPECT_EQ(1, a.num);
+	EXPECT_FALSE(a.out_flags & NVME_HMLM_ALLOC_DONE);
+	EXPECT_EQ(0, a.out_nvme_status);
+	EXPECT_LT(r[0].slba, a.out_next_lba);
+	EXPECT_GT(~0ULL, a.out_next_lba);
+}
+
+/* Run an nvme-cli command line; 0 if it succeeded. */
+static int nvme_cli(const char *fmt, const char *pf, unsigned int nsid, int cntlid)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), fmt, pf, nsid, cntlid);
+	return system(cmd) ? -EIO : 0;
+}
+
+/*
+ * Finding 11: GET_ALLOC_LBAS reports only namespaces attached to the
+ * bound controller: another tenant's allocation map is not readable
+ * through a session. Namespace 2 is detached from source VF1 for the
+ * test and attached again after.
+ */
+TEST_F(st, alloc_lbas_namespace_not_attached_enoent)
+{
+	struct nvme_hmlm_lba_range r[4];
+	struct nvme_hmlm_alloc_lbas a;
+
+	ASSERT_EQ(0, alloc_lbas(self->src, 2, 0, r, 4, &a));
+	ASSERT_EQ(0, nvme_cli("nvme detach-ns %s -n %u -c %d >/dev/null",
+			      self->b.src_pf, 2, self->b.src_ids[0]));
+	EXPECT_EQ(-ENOENT, alloc_lbas(self->src, 2, 0, r, 4, &a));
+	/* Namespace 1 is still attached. */
+	EXPECT_EQ(0, alloc_lbas(self->src, 1, 0, r, 4, &a));
+	ASSERT_EQ(0, nvme_cli("nvme attach-ns %s -n %u -c %d >/dev/null",
+			      self->b.src_pf, 2, self->b.src_ids[0]));
+	EXPECT_EQ(0, alloc_lbas(self->src, 2, 0, r, 4, &a));
+}
+
 TEST_HARNESS_MAIN

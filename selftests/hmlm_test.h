@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -285,5 +286,109 @@ static inline int hmlm_track(int hfd, __u32 op, __u8 gran,
 #define HMLM_SC_SUSPENDED	0x139
 #define HMLM_SC_INVALID_FIELD	0x002
 #define HMLM_SC_CMD_SEQ_ERROR	0x00c
+
+/* DMA memory the module gave controllers (its dma_bytes parameter), or -1. */
+static inline long hmlm_dma_bytes(void)
+{
+	char v[32];
+
+	if (bench_sysfs_read(HMLM_SYSMOD "/parameters/dma_bytes", v, sizeof(v)))
+		return -1;
+	return atol(v);
+}
+
+/*
+ * A child that reads records from @lfd until read() fails or returns 0,
+ * then writes the errno (0 for end of file) to the pipe returned in *@rfd
+ * and exits. Returns its pid, or -1.
+ */
+static inline pid_t hmlm_reader_child(int lfd, int *rfd)
+{
+	struct nvme_hmlm_log_rec rec[16];
+	int p[2], e;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		close(p[0]);
+		do {
+			n = read(lfd, rec, sizeof(rec));
+		} while (n > 0);
+		e = n < 0 ? errno : 0;
+		_exit(write(p[1], &e, sizeof(e)) == sizeof(e) ? 0 : 1);
+	}
+	close(p[1]);
+	*rfd = p[0];
+	return pid;
+}
+
+/*
+ * What the reader child of hmlm_reader_child() reported within @ms: its
+ * errno (0: end of file), or -ETIMEDOUT if it is still reading.
+ */
+static inline int hmlm_reader_result(int rfd, int ms)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	int e;
+
+	if (poll(&p, 1, ms) != 1 || read(rfd, &e, sizeof(e)) != sizeof(e))
+		return -ETIMEDOUT;
+	return e;
+}
+
+#ifdef _UDRV_H
+/*
+ * A child that plays the VM on VF @bdf: it writes 8 LBAs at a time to
+ * namespace 1 through the userspace driver, every few milliseconds, until
+ * it is killed (or the VF goes away). Returns its pid once the first
+ * write completed, or -1.
+ */
+static inline pid_t hmlm_io_child(const char *bdf)
+{
+	struct udrv_ctrl *c;
+	__u64 lba = 0;
+	int p[2];
+	pid_t pid;
+	char ok;
+	void *buf;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		close(p[0]);
+		buf = calloc(1, 8 * 512);
+		if (!buf || udrv_open(bdf, NULL, &c))
+			_exit(2);
+		for (;;) {
+			if (udrv_write(c, 1, 1, lba, 8, buf))
+				_exit(3);
+			if (p[1] >= 0) {
+				ok = 1;
+				if (write(p[1], &ok, 1) != 1)
+					_exit(4);
+				close(p[1]);
+				p[1] = -1;
+			}
+			lba = (lba + 8) % 4096;
+			usleep(5000);
+		}
+	}
+	close(p[1]);
+	if (read(p[0], &ok, 1) != 1) {
+		close(p[0]);
+		return -1;
+	}
+	close(p[0]);
+	return pid;
+}
+#endif
 
 #endif /* _HMLM_TEST_H */

@@ -58,9 +58,10 @@
  *   - EPERM: the caller lacks CAP_SYS_ADMIN.
  *   - EBADF: an fd field is not an open file descriptor.
  *   - EOPNOTSUPP: the controller lacks OACS.HMLMS or the feature the
- *     ioctl needs.
+ *     ioctl needs, or is a fabrics controller (BIND).
  *   - ENOENT: the CNTLID is not a secondary controller of the MMC (the
- *     MMC's own CNTLID included).
+ *     MMC's own CNTLID included); GET_ALLOC_LBAS: the namespace is not
+ *     attached to the bound migratable controller.
  *   - EBUSY: another session has bound the same migratable controller;
  *     the session already has what the ioctl would create (a log fd,
  *     memory tracking); a SUSPEND whose wait was cut short is still in
@@ -68,12 +69,14 @@
  *   - EMSGSIZE: an output array is too small; the count field says how
  *     many entries are needed.
  *   - ENODEV: the controller is not live (resetting, being removed, dead)
- *     or was reset or removed since the session was bound.
+ *     or was reset or removed, or the number of its SR-IOV VFs changed,
+ *     since the session was bound.
  *   - ETIMEDOUT: SUSPEND did not complete within its timeout.
  *   - EAGAIN: GET_STATE saw the state change size during the transfer
  *     (header read on its own first, see struct nvme_hmlm_get_state).
  *   - EIO, EINTR, ETIMEDOUT...: an NVMe command did not complete with a
- *     status (aborted, timed out, transport error).
+ *     status (aborted, timed out, transport error); EINTR also when the
+ *     caller was killed during a loop of commands.
  *   - ENOMEM: out of memory.
  */
 
@@ -485,10 +488,11 @@ struct nvme_hmlm_set_state {
  * returns 0 (end of file) after the last record of a finished log: the
  * "stopped" or "full" marker, or the "suspended" marker of a queue that
  * SUSPEND with NVME_HMLM_SUSPEND_DUDMQ deleted. poll()/epoll report
- * EPOLLIN when a record or end of file is ready; entries are found by an
- * adaptive polling timer (1 ms while entries arrive, backing off to 64 ms
- * when idle). Consumed entries are released to the device asynchronously
- * (Set Features, Controller Data Queue head), in batches. ioctl
+ * EPOLLIN when a record or end of file is ready; arrival is signalled by
+ * the device's CDQ Tail Pointer event (every head update arms the
+ * trigger). Consumed entries are released to the device asynchronously
+ * (Set Features, Controller Data Queue head), in batches. After a reset or
+ * removal of the MMC the fd reads ENODEV and owns no DMA memory. ioctl
  * NVME_HMLM_LOG_STOP on the log fd stops logging; the remaining records
  * stay readable. Closing the log fd stops logging if it is on and deletes
  * the queue.
