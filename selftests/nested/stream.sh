@@ -39,9 +39,13 @@ while kill -0 "$pid" 2>/dev/null && [ "$(now_s)" -lt $end ]; do
 	echo "$st" | grep -q '"running"' && break
 	sleep 1
 done
-st=$(qmp bad '{"execute":"query-status"}' 2>/dev/null)
+if kill -0 "$pid" 2>/dev/null; then
+	st=$(qmp bad '{"execute":"query-status"}' 2>/dev/null)
+else
+	st="QEMU exited: $(grep -v warning "$WORK/bad.log" | tail -n 1)"
+fi
 if [ "$(dmesg | grep -c 'damaged STATE record')" -gt "$n0" ] && ! echo "$st" | grep -q '"running"'; then
-	ok "the target refuses the damaged stream (kernel: $(dmesg | grep -o 'migration stream: damaged STATE record' | head -n1))"
+	ok "the target refuses the damaged stream (kernel: $(dmesg | grep -o 'migration stream: damaged STATE record' | head -n1); $st)"
 else
 	not_ok "the target refuses the damaged stream: status $st"
 	dmesg | tail -n 5 | sed 's/^/#   /'
