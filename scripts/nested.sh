@@ -11,14 +11,14 @@ set -euo pipefail
 usage() {
 	cat <<'USAGE'
 usage: scripts/nested.sh [--scenarios LIST] [--timeout SEC] [--log FILE] [--shell]
-  --scenarios LIST  comma-separated L1 scenarios of selftests/nested (default baseline,migrate)
+  --scenarios LIST  comma-separated L1 scenarios of selftests/nested (default: all four)
   --timeout SEC     kill L1 after SEC seconds (default 1800)
   --log FILE        keep L1's console log
   --shell           an L1 shell with the nested bench loaded (/nested)
 USAGE
 }
 
-scenarios=baseline,migrate
+scenarios=baseline,migrate,stream,cancel
 timeout_s=1800
 logfile=""
 shell=0

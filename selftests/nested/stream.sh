@@ -3,8 +3,8 @@
 # The target refuses a damaged stream: the VM is migrated to a file, one
 # bit of the device's STATE record is flipped in a copy, and a target QEMU
 # loading the copy fails in RESUMING -> STOP before anything reaches the
-# controller. The intact file then loads on the same VF and the workload
-# continues there, verifying every LBA.
+# controller (QEMU then resets the VF). The intact file then loads on the
+# same VF and the workload continues there, verifying every LBA.
 . /nested/lib.sh
 
 src=$SRC_VF1
@@ -32,22 +32,19 @@ if [ -n "$off" ]; then ok "one bit of the STATE record flipped at byte $off"; el
 
 n0=$(dmesg | grep -c 'damaged STATE record')
 start_l2 bad "$dst" -incoming "file:$WORK/damaged-stream.bin"
-pid=$(cat "$WORK/bad.shpid")
+# QEMU asks for RUNNING_P2P once the stream is in (RESUMING -> STOP ->
+# RUNNING_P2P); when that fails it resets the device and lets the VM run
+# (its choice, hw/vfio/migration.c): the VF is then a reset controller,
+# not one holding the damaged state.
 end=$(($(now_s) + 300))
-while kill -0 "$pid" 2>/dev/null && [ "$(now_s)" -lt $end ]; do
-	st=$(qmp bad '{"execute":"query-status"}' 2>/dev/null)
-	echo "$st" | grep -q '"running"' && break
+while [ "$(now_s)" -lt $end ] && ! grep -q 'Failed setting device state' "$WORK/bad.log"; do
 	sleep 1
 done
-if kill -0 "$pid" 2>/dev/null; then
-	st=$(qmp bad '{"execute":"query-status"}' 2>/dev/null)
+if [ "$(dmesg | grep -c 'damaged STATE record')" -gt "$n0" ] &&
+   grep -q 'Failed setting device state to RUNNING_P2P' "$WORK/bad.log"; then
+	ok "the target refuses the damaged stream before the controller sees it (kernel: $(dmesg | grep -o 'migration stream: damaged STATE record' | tail -n1); QEMU resets the VF)"
 else
-	st="QEMU exited: $(grep -v warning "$WORK/bad.log" | tail -n 1)"
-fi
-if [ "$(dmesg | grep -c 'damaged STATE record')" -gt "$n0" ] && ! echo "$st" | grep -q '"running"'; then
-	ok "the target refuses the damaged stream (kernel: $(dmesg | grep -o 'migration stream: damaged STATE record' | head -n1); $st)"
-else
-	not_ok "the target refuses the damaged stream: status $st"
+	not_ok "the target refuses the damaged stream"
 	dmesg | tail -n 5 | sed 's/^/#   /'
 	sed 's/^/#   bad: /' "$WORK/bad.log"
 fi
