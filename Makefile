@@ -7,7 +7,7 @@ DESTDIR ?=
 HOST_RESULT ?= /dev/null
 
 .PHONY: all driver lib tools examples selftests check host-check demo bench vm-shell \
-	deps install clean check-debug fuzz-kernel fuzz
+	check-nested demo-vm deps install clean check-debug fuzz-kernel fuzz
 
 all: driver lib tools examples
 
@@ -64,6 +64,15 @@ demo:
 
 bench:
 	@scripts/bench.sh
+
+# The nested bench (Documentation/testing.rst): QEMU 10 in the bench guest
+# migrates a VM with an assigned VF through nvme-hmlm-vfio-pci. Not part
+# of `make check` (it takes minutes under nested TCG).
+check-nested: deps
+	@scripts/nested.sh
+
+demo-vm: deps
+	@scripts/nested.sh --scenarios migrate
 
 vm-shell: deps all selftests
 	@scripts/vm.sh --shell

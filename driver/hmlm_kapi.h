@@ -21,8 +21,14 @@
  *
  * Symbols are exported in the NVME_HMLM namespace:
  * MODULE_IMPORT_NS(NVME_HMLM) in the user. Context of every function:
- * process context, may sleep; a session is used by one caller at a time or
- * the calls serialise on the session's lock.
+ * process context, may sleep. The calls of one session serialise on its
+ * lock, but for nvme_hmlm_log_read(), which may run beside them; the
+ * caller must not let it run beside nvme_hmlm_log_close() or
+ * nvme_hmlm_close() (the VFIO driver's state mutex does that).
+ *
+ * The module's reference: the session's user holds one by linking against
+ * these symbols; nvme-hmlm.ko cannot be unloaded while the VFIO driver is
+ * loaded.
  */
 #ifndef _HMLM_KAPI_H
 #define _HMLM_KAPI_H

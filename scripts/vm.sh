@@ -19,6 +19,8 @@ usage: scripts/vm.sh [--tests LIST | --script FILE | --shell] [options]
   --result FILE    write "pass fail skip" of the test run to FILE
   --log FILE       keep the whole console log in FILE
   --qemu-arg ARG   extra QEMU argument (repeatable)
+  --append ARG     extra guest kernel argument (repeatable)
+  --initrd-add F   append the (compressed) cpio archive F to the initramfs (repeatable)
   --kernel-env FILE boot the kernel an env file describes (format of
                    scripts/fetch-kernel.sh's; same as HMLM_KERNEL_ENV=FILE),
                    e.g. the debug kernel's (scripts/build-debug-kernel.sh)
@@ -35,6 +37,8 @@ iommu=0
 result=""
 logfile=""
 extra=()
+kargs=""
+initrd_add=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--tests) mode=tests; tests_list=$(realpath "$2"); shift 2 ;;
@@ -47,6 +51,8 @@ while [ $# -gt 0 ]; do
 	--result) result=$2; shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
+	--append) kargs="$kargs $2"; shift 2 ;;
+	--initrd-add) initrd_add+=("$(realpath "$2")"); shift 2 ;;
 	--kernel-env) HMLM_KERNEL_ENV=$(realpath "$2"); export HMLM_KERNEL_ENV; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -80,6 +86,10 @@ trap cleanup EXIT
 initrd_args=(--tests "$tests_list")
 [ -n "$script" ] && initrd_args+=(--script "$script")
 "$HMLM_TOP/scripts/mkinitramfs.sh" "$run/initrd.gz" "${initrd_args[@]}"
+# The kernel unpacks concatenated archives in order: later files win.
+for f in "${initrd_add[@]}"; do
+	cat "$f" >> "$run/initrd.gz"
+done
 
 # One subsystem: a PF with two VFs (flexible resources: 4 queues and 1
 # vector per VF) and two shared namespaces on sparse files.
@@ -97,6 +107,7 @@ subsys_args() {
 
 append="console=ttyS0 printk.time=1 loglevel=5 panic=-1 oops=panic hugepages=64 hmlm.mode=$mode"
 [ -n "$hmlm_prop" ] && append="$append hmlm=on"
+append="$append$kargs"
 iommu_args=()
 if [ $iommu = 1 ]; then
 	# caching-mode lets the guest's unmaps reach the emulator, as with

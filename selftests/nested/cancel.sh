@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# A migration cancelled from QMP while QEMU is copying RAM (the VF in
+# PRE_COPY) leaves the VM running on the source, its workload verifying.
+. /nested/lib.sh
+
+src=$SRC_VF1
+dst=$SRC_VF2
+note "cancel: $src, migration to $dst cancelled"
+setup_pair "$src" "$dst" || exit
+VF_PROPS=$MIG_PROPS
+start_l2 src "$src"
+start_l2 dst "$dst" -incoming "unix:$WORK/mig.sock"
+if ! wait_serial src 'L2-PASS gen=1$' 900 || ! qmp dst '{"execute":"query-status"}' > /dev/null; then
+	not_ok "source and target QEMU start"; stop_l2 src; stop_l2 dst; summary; exit
+fi
+# 1 MiB/s: the 32 MiB of RAM keep the migration in its first phase.
+qmp src '{"execute":"migrate-set-parameters","arguments":{"max-bandwidth":1048576}}' > /dev/null
+qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$WORK/mig.sock\"}}" > /dev/null
+sleep 2
+r=$(qmp src '{"execute":"query-migrate"}')
+note "before cancel: $(json_str "$r" status)"
+qmp src '{"execute":"migrate_cancel"}' > /dev/null
+end=$(($(now_s) + 120))
+while [ "$(now_s)" -lt $end ]; do
+	r=$(qmp src '{"execute":"query-migrate"}')
+	[ "$(json_str "$r" status)" = cancelled ] && break
+	sleep 0.5
+done
+if [ "$(json_str "$r" status)" = cancelled ]; then ok "the migration is cancelled"; else not_ok "the migration is cancelled: $r"; fi
+st=$(qmp src '{"execute":"query-status"}')
+g=$(last_gen src)
+if echo "$st" | grep -q '"running"' && wait_serial src "L2-PASS gen=$((g + 2))\$" 600; then
+	ok "the VM runs on the source and verifies every LBA (gen $g -> $((g + 2)))"
+else
+	not_ok "the VM runs on the source after the cancel: $st"
+fi
+stop_l2 dst
+stop_l2 src
+unbind_vf "$src"
+unbind_vf "$dst"
+summary

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers of the nested bench's L1 scenario scripts (sourced; busybox sh).
+# The L1 is the bench guest (scripts/guest/setup.sh ran: VFs online and
+# unbound, /hmlm/bench.env) with an emulated IOMMU, QEMU 10 in /nested.
+
+NESTED=/nested
+WORK=/tmp/nested
+mkdir -p $WORK
+T_PASS=0
+T_FAIL=0
+T_SKIP=0
+T_N=0
+
+now() { cut -d' ' -f1 /proc/uptime; }
+# Whole seconds of uptime, for deadlines.
+now_s() { cut -d. -f1 /proc/uptime; }
+# Seconds between two now() values, two decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+note() { echo "# $*"; }
+
+ok() {
+	T_N=$((T_N + 1)); T_PASS=$((T_PASS + 1))
+	echo "ok $T_N $*"
+}
+not_ok() {
+	T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1))
+	echo "not ok $T_N $*"
+}
+skip() {
+	T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1))
+	echo "ok $T_N # SKIP $*"
+}
+# The line the host runner (scripts/nested.sh) counts.
+summary() {
+	echo "NESTED-SUMMARY pass=$T_PASS fail=$T_FAIL skip=$T_SKIP"
+	[ $T_FAIL = 0 ] && [ $T_PASS -gt 0 ]
+}
+
+qemu10() {
+	LD_LIBRARY_PATH=$NESTED/lib $NESTED/bin/qemu-system-x86_64 "$@"
+}
+
+qmp() {
+	$NESTED/bin/qmp "$WORK/$1.qmp" "$2"
+}
+
+load_vfio() {
+	local m
+	[ -e /sys/module/vfio_pci ] && return 0
+	while read -r m; do
+		insmod "$NESTED/modules/$m" || return 1
+	done < $NESTED/modules/load-order
+}
+
+# bind_vf BDF DRIVER: binds the VF to DRIVER through driver_override.
+bind_vf() {
+	local bdf=$1 drv=$2 dev=/sys/bus/pci/devices/$1
+	if [ -e "$dev/driver" ]; then
+		echo "$bdf" > "$dev/driver/unbind" || return 1
+	fi
+	echo "$drv" > "$dev/driver_override"
+	echo "$bdf" > /sys/bus/pci/drivers_probe 2>/dev/null
+	[ "$(basename "$(readlink "$dev/driver")")" = "$drv" ]
+}
+
+unbind_vf() {
+	local dev=/sys/bus/pci/devices/$1
+	[ -e "$dev/driver" ] && echo "$1" > "$dev/driver/unbind"
+	echo > "$dev/driver_override"
+}
+
+# start_l2 NAME BDF [QEMU ARGS...]: the L2 VM with BDF assigned, serial in
+# $WORK/NAME.serial, QMP on $WORK/NAME.qmp, its pid in $WORK/NAME.pid.
+start_l2() {
+	local name=$1 bdf=$2
+	shift 2
+	rm -f "$WORK/$name".*
+	qemu10 -machine q35 -accel tcg,tb-size=64 -m 32 -nodefaults -no-user-config \
+		-display none -L $NESTED/share -kernel $NESTED/l2.elf \
+		-device "vfio-pci,host=$bdf,id=vf0${VF_PROPS:+,$VF_PROPS}" \
+		-serial "file:$WORK/$name.serial" \
+		-qmp "unix:$WORK/$name.qmp,server=on,wait=off" \
+		-pidfile "$WORK/$name.pid" ${NESTED_TRACE:+-trace "$NESTED_TRACE"} \
+		"$@" > "$WORK/$name.log" 2>&1 &
+	echo $! > "$WORK/$name.shpid"
+}
+
+stop_l2() {
+	local name=$1 pid i
+	[ -f "$WORK/$name.shpid" ] || return 0
+	pid=$(cat "$WORK/$name.shpid")
+	qmp "$name" '{"execute":"quit"}' > /dev/null 2>&1
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$WORK/$name.shpid"
+}
+
+# wait_serial NAME REGEX TIMEOUT: waits for a line matching REGEX on the
+# L2's serial; fails at once on L2-FAIL or when QEMU exited.
+wait_serial() {
+	local name=$1 re=$2 t=$3 pid end
+	pid=$(cat "$WORK/$name.shpid")
+	end=$(($(now_s) + t))
+	while [ "$(now_s)" -lt $end ]; do
+		# The L2 ends its lines with CR LF.
+		tr -d '\r' 2>/dev/null < "$WORK/$name.serial" | grep -qE "$re" && return 0
+		if grep -q 'L2-FAIL' "$WORK/$name.serial" 2>/dev/null; then
+			grep 'L2-FAIL' "$WORK/$name.serial" | sed 's/^/#   /'
+			return 1
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			note "$name: QEMU exited:"
+			sed 's/^/#   /' "$WORK/$name.log"
+			return 1
+		fi
+		sleep 0.5
+	done
+	note "$name: no '$re' on the serial within ${t}s; last lines:"
+	tail -n 3 "$WORK/$name.serial" 2>/dev/null | sed 's/^/#   /'
+	return 1
+}
+
+# The last generation the L2 reported as verified.
+last_gen() {
+	grep -o 'L2-PASS gen=[0-9]*' "$WORK/$1.serial" 2>/dev/null | tail -n1 | sed 's/.*=//'
+}
+
+. /hmlm/bench.env
+set -- $HMLM_SRC_VFS
+SRC_VF1=$1
+SRC_VF2=$2
+set -- $HMLM_DST_VFS
+DST_VF1=$1
+DST_VF2=$2
+
+VFIO_DRV=nvme_hmlm_vfio_pci
+# The vfio-pci properties of a migratable VF. x-no-mmap: QEMU 10 asks the
+# type1 container for a dirty bitmap of every mapped section, and the VF's
+# BAR0 mmap is cut by the MSI-X table into a piece that is not page-sized
+# (0x1ff0 bytes); that query fails EINVAL and with it the migration.
+MIG_PROPS=enable-migration=on,x-no-mmap=on
+
+# Loads vfio, nvme-hmlm and nvme-hmlm-vfio-pci.
+load_variant() {
+	load_vfio || return 1
+	[ -e /sys/module/nvme_hmlm ] || insmod "$HMLM_MODULE" || return 1
+	[ -e /sys/module/$VFIO_DRV ] || insmod $NESTED/modules/nvme-hmlm-vfio-pci.ko
+}
+
+# A field of a one-line QMP reply: json_num REPLY KEY (first match).
+json_num() {
+	echo "$1" | grep -o "\"$2\": *[0-9]*" | head -n1 | sed 's/.*: *//'
+}
+json_str() {
+	echo "$1" | grep -o "\"$2\": *\"[^\"]*\"" | head -n1 | sed 's/.*: *"//; s/"$//'
+}
+
+# wait_migration NAME TIMEOUT: polls query-migrate until it completed or
+# failed; MIG_REPLY holds the last reply. Returns 0 for "completed".
+wait_migration() {
+	local name=$1 t=$2 st end next
+	end=$(($(now_s) + t))
+	next=$(($(now_s) + 20))
+	while [ "$(now_s)" -lt $end ]; do
+		MIG_REPLY=$(qmp "$name" '{"execute":"query-migrate"}')
+		st=$(json_str "$MIG_REPLY" status)
+		case "$st" in
+		completed) return 0 ;;
+		failed|cancelled) return 1 ;;
+		esac
+		if [ "$(now_s)" -ge $next ]; then
+			note "$name: migration $st, RAM remaining $(json_num "$MIG_REPLY" remaining) bytes, $(json_num "$MIG_REPLY" dirty-sync-count) syncs"
+			next=$(($(now_s) + 20))
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+# Without dirty tracking in the VF or the IOMMU, QEMU counts all guest
+# RAM dirty at every sync: the migration converges only once the whole of
+# it fits in the downtime limit. The L2 has 32 MiB.
+mig_params() {
+	qmp "$1" '{"execute":"migrate-set-parameters","arguments":{"downtime-limit":20000}}' > /dev/null
+}
+
+# setup_pair SRC DST: the variant driver loaded, both VFs bound to it.
+# Prints the ok/not ok line; returns non-zero (after summary) on failure.
+setup_pair() {
+	if load_variant && bind_vf "$1" $VFIO_DRV && bind_vf "$2" $VFIO_DRV; then
+		ok "nvme-hmlm and nvme-hmlm-vfio-pci load, $1 and $2 bound to $VFIO_DRV"
+		return 0
+	fi
+	not_ok "nvme-hmlm and nvme-hmlm-vfio-pci load, $1 and $2 bound to $VFIO_DRV"
+	dmesg | tail -n 10 | sed 's/^/#   /'
+	summary
+	return 1
+}
