@@ -15,8 +15,10 @@ deps:
 	@scripts/host-deps.sh
 	@scripts/fetch-kernel.sh
 
+# nvme-hmlm.ko builds against the patched nvme-core (driver/nvme-core).
 driver:
-	$(MAKE) -C driver
+	@env=$$(scripts/build-nvme-core.sh) && . "$$env" && \
+		$(MAKE) -C driver NVME_SRC="$$NVME_CORE_SRC"
 
 lib:
 	$(MAKE) -C lib

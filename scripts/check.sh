@@ -25,9 +25,10 @@ read -r host_pass host_fail host_skip < "$res" || true
 host_pass=${host_pass:-0} host_fail=${host_fail:-1} host_skip=${host_skip:-0}
 
 guest_pass=0 guest_fail=0 guest_skip=0
-# One boot per list: the main one, then each fault-injection boot (its
-# QEMU arguments in the matching .qemu-args file, one per line).
-for list in selftests/tests.list selftests/tests-faults*.list; do
+# One boot per list: the main one, then each special boot: fault injection
+# (its QEMU arguments in the matching .qemu-args file, one per line), the
+# emulated IOMMU (vm.sh options in the matching .vm-args file).
+for list in selftests/tests.list selftests/tests-faults*.list selftests/tests-iommu*.list; do
 	[ -f "$list" ] || continue
 	list_qemu_args "$list"
 	: > "$res"

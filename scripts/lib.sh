@@ -47,14 +47,22 @@ kernel_env() {
 	cat "$d/env"
 }
 
-# Sets the array qargs to the --qemu-arg options for the guest list LIST:
-# the lines of LIST's .qemu-args file (one QEMU argument a line), if any.
+# Sets the array qargs to the vm.sh options for the guest list LIST: a
+# --qemu-arg for each line of LIST's .qemu-args file (one QEMU argument a
+# line), then the lines of its .vm-args file (vm.sh's own options, e.g.
+# --iommu), if they exist.
 list_qemu_args() {
-	local a f="${1%.list}.qemu-args"
+	local a f="${1%.list}.qemu-args" v="${1%.list}.vm-args"
 
 	qargs=()
-	[ -f "$f" ] || return 0
-	while read -r a; do
-		if [ -n "$a" ]; then qargs+=(--qemu-arg "$a"); fi
-	done < "$f"
+	if [ -f "$f" ]; then
+		while read -r a; do
+			if [ -n "$a" ]; then qargs+=(--qemu-arg "$a"); fi
+		done < "$f"
+	fi
+	if [ -f "$v" ]; then
+		while read -r a; do
+			if [ -n "$a" ]; then qargs+=("$a"); fi
+		done < "$v"
+	fi
 }

@@ -71,6 +71,15 @@ install -m 0755 "$HMLM_TOP/scripts/guest/run-tests.sh" "$stage/hmlm/run-tests.sh
 # HMLM_MODULE_KO: a module built elsewhere (against another kernel).
 hmlm_ko=${HMLM_MODULE_KO:-$HMLM_TOP/driver/nvme-hmlm.ko}
 [ -f "$hmlm_ko" ] && cp "$hmlm_ko" "$stage/hmlm/driver/nvme-hmlm.ko"
+# The patched nvme-core series (driver/nvme-core) for the same kernel
+# replaces the distro's modules of the same name in the base image; later
+# cpio entries win.
+ncore_env=$("$HMLM_TOP/scripts/build-nvme-core.sh" ${HMLM_KERNEL_ENV:+"$HMLM_KERNEL_ENV"})
+NVME_CORE_SRC=$(sed -n 's/^NVME_CORE_SRC=//p' "$ncore_env")
+mkdir -p "$stage/hmlm/modules"
+for m in nvme-core nvme nvme-fabrics; do
+	strip --strip-debug -o "$stage/hmlm/modules/$m.ko" "$NVME_CORE_SRC/$m.ko"
+done
 [ -f "$tests_list" ] && cp "$tests_list" "$stage/hmlm/tests.list"
 for f in "$HMLM_TOP"/selftests/*; do
 	[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$stage/hmlm/selftests/"

@@ -15,6 +15,7 @@ usage: scripts/vm.sh [--tests LIST | --script FILE | --shell] [options]
   --timeout SEC    kill the guest after SEC seconds (default 1200)
   --ns-size SIZE   size of each namespace's sparse backing file (default 64M)
   --stock          run without the device model even if QEMU has it (hmlm=off)
+  --iommu          emulated Intel IOMMU (each VF its own group); any DMAR fault fails the run
   --result FILE    write "pass fail skip" of the test run to FILE
   --log FILE       keep the whole console log in FILE
   --qemu-arg ARG   extra QEMU argument (repeatable)
@@ -30,6 +31,7 @@ script=""
 timeout_s=1200
 ns_size=64M
 stock=0
+iommu=0
 result=""
 logfile=""
 extra=()
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--ns-size) ns_size=$2; shift 2 ;;
 	--stock) stock=1; shift ;;
+	--iommu) iommu=1; shift ;;
 	--result) result=$2; shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
@@ -94,8 +97,16 @@ subsys_args() {
 
 append="console=ttyS0 printk.time=1 loglevel=5 panic=-1 oops=panic hugepages=64 hmlm.mode=$mode"
 [ -n "$hmlm_prop" ] && append="$append hmlm=on"
+iommu_args=()
+if [ $iommu = 1 ]; then
+	# caching-mode lets the guest's unmaps reach the emulator, as with
+	# VFIO-assigned devices; the IOMMU comes before the devices it serves.
+	iommu_args=(-device intel-iommu,caching-mode=on)
+	append="$append intel_iommu=on"
+fi
 args=(
 	-machine q35 -cpu max -smp 2 -m 1024 -nodefaults -no-reboot
+	"${iommu_args[@]}"
 	-L /usr/share/qemu -L /usr/share/seabios
 	-kernel "$VMLINUZ" -initrd "$run/initrd.gz" -append "$append"
 	$(subsys_args src HMLMSRC 1)
@@ -158,9 +169,12 @@ fi
 status=0
 # The debug kernel's checkers report as BUG: (KASAN, KFENCE, sleeping in
 # atomic context), WARNING: (lockdep, DEBUG_OBJECTS), UBSAN:, ODEBUG: and
-# lockdep's INFO: lines; a hung task is a failure too.
+# lockdep's INFO: lines; a hung task is a failure too. A DMAR fault is a
+# DMA to memory the device was not given (freed or unmapped): with an
+# IOMMU that is what silent corruption looks like.
 kbad_re='WARNING:|BUG:|Oops|Kernel panic|general protection fault|UBSAN:|ODEBUG:'
 kbad_re="$kbad_re|INFO: (trying to register non-static key|task .* blocked for more than)"
+kbad_re="$kbad_re|DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault"
 kbad=$(grep -aE "^\[ *[0-9]+\.[0-9]+\] .*($kbad_re)" "$log" || true)
 if [ -n "$kbad" ]; then
 	log "the guest kernel complained:"

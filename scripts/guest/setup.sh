@@ -87,6 +87,18 @@ for side in src dst; do
 	[ "$online" = "$NUM_VFS" ] || { say "$c: $online of $NUM_VFS VFs online"; nvme list-secondary /dev/$c -o json; exit 1; }
 done
 
+# With the emulated IOMMU (vm.sh --iommu) every VF is a group of its own.
+# The polled userspace driver hands the device physical addresses, so its
+# VFs get identity domains (set while unbound); the PFs stay translated,
+# and a DMA of theirs to memory that is not mapped is a DMAR fault.
+if grep -q 'intel_iommu=on' /proc/cmdline; then
+	for pci in $(vf_addrs "$src_pci") $(vf_addrs "$dst_pci"); do
+		echo identity > /sys/bus/pci/devices/$pci/iommu_group/type ||
+			{ say "$pci: cannot give its IOMMU group an identity domain"; exit 1; }
+	done
+	say "IOMMU on: VF groups identity, PF groups $(cat /sys/bus/pci/devices/$src_pci/iommu_group/type)"
+fi
+
 # The block device of NSID $2 on controller $1. With native multipath the
 # disk name's number is the order of set-up, not the NSID: ask sysfs.
 ns_bdev() {
