@@ -35,12 +35,8 @@ fi
 start=$(date +%s)
 scripts/host-deps.sh
 scripts/fetch-kernel.sh
-qemu_log=$(mktemp)
-scripts/build-qemu.sh > "$qemu_log" 2>&1 &
-qemu_pid=$!
-kenv=$(scripts/build-debug-kernel.sh | tail -n 1)
-wait $qemu_pid || { cat "$qemu_log" >&2; die "QEMU build failed"; }
-rm -f "$qemu_log"
+while_building_qemu scripts/build-debug-kernel.sh > /dev/null
+kenv=$(scripts/build-debug-kernel.sh --print-env)
 
 # The env of the debug kernel.
 eval "$(cat "$kenv")"

@@ -66,3 +66,20 @@ list_qemu_args() {
 		done < "$v"
 	fi
 }
+
+# Runs "$@" while QEMU builds in the background (minutes on a cold cache);
+# fails if either fails.
+while_building_qemu() {
+	local qlog qpid
+
+	qlog=$(mktemp)
+	"$HMLM_TOP/scripts/build-qemu.sh" > "$qlog" 2>&1 &
+	qpid=$!
+	if ! "$@"; then
+		wait $qpid || true
+		rm -f "$qlog"
+		return 1
+	fi
+	wait $qpid || { cat "$qlog" >&2; rm -f "$qlog"; die "QEMU build failed"; }
+	rm -f "$qlog"
+}
