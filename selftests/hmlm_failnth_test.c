@@ -15,7 +15,8 @@
  *    nothing half-made, no EBUSY from a leftover);
  *  - leave nothing on the device once the session is closed: a new session
  *    binds the same controller, which is not suspended (RESUME answers
- *    Controller Not Suspended) and takes a new log queue.
+ *    Controller Not Suspended), takes a new log queue and a new memory
+ *    tracking.
  * Leaks are found by the kmemleak scan that closes the debug boot
  * (selftests/guest/kmemleak_check.sh). close() of a session and of a log
  * fd (the release paths) is swept too. Each case prints the number of
@@ -552,7 +553,11 @@ static int teardown_check(struct fctx *c)
 		return -102;
 	}
 	close(lfd);
+	/* Not tracked any more: a new tracking starts (1Fh if still on). */
+	r = track_start(hfd);
 	close(hfd);
+	if (r)
+		return -105;
 	/* The destination VF1 too (set_state suspends it). */
 	hfd = session(c->b.dst_pf, c->b.dst_ids[0]);
 	if (hfd < 0)
