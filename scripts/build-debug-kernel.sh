@@ -66,8 +66,13 @@ fi
 jobs=${HMLM_JOBS:-2}
 log "building the debug kernel (make -j$jobs bzImage modules; about 15-40 min on 2 shared cores)"
 start=$(date +%s)
-make -s -j"$jobs" bzImage modules > "$dir/build.log" 2>&1 ||
-	{ tail -n 40 "$dir/build.log" >&2; die "debug kernel build failed (log: $dir/build.log)"; }
+# make and its sub-makes in a process group of their own, ended with this
+# script: an orphaned sub-make would go on building and hold the lock.
+setsid make -s -j"$jobs" bzImage modules > "$dir/build.log" 2>&1 &
+mpid=$!
+trap 'kill -TERM -- -$mpid 2>/dev/null; exit 143' INT TERM HUP
+wait $mpid || { tail -n 40 "$dir/build.log" >&2; die "debug kernel build failed (log: $dir/build.log)"; }
+trap - INT TERM HUP
 secs=$(( $(date +%s) - start ))
 kver=$(make -s kernelrelease)
 rm -rf "$dir/root"

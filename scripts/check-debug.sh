@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make check-debug`: the whole guest list and the fault-injection boot on
 # the debug kernel (scripts/build-debug-kernel.sh: KASAN, KFENCE, lockdep,
-# kmemleak, UBSAN, DEBUG_OBJECTS), with nvme-core/nvme built from the debug
-# tree plus driver/nvme-core/patches and nvme-hmlm.ko built against both.
+# kmemleak, UBSAN, DEBUG_OBJECTS), with the nvme-core series built against
+# the debug tree (scripts/build-nvme-core.sh) and nvme-hmlm.ko against both.
 # A run fails on any report of those checkers (scripts/vm.sh, per program
 # in scripts/guest/run-tests.sh) and on any kmemleak object left at the end
 # of a boot (selftests/guest/kmemleak_check.sh, the last program of each
@@ -12,7 +12,7 @@
 # usage: check-debug.sh [--list LIST]... [vm.sh options]
 #   --list LIST  run LIST (its .qemu-args too) instead of the default lists
 #                (selftests/tests.list, selftests/tests-debug.list: fail-nth,
-#                selftests/tests-faults*.list)
+#                selftests/tests-faults*.list, selftests/tests-iommu*.list)
 # HMLM_DEBUG_TIMEOUT: guest timeout per boot in seconds (default 3600).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#lists[@]} = 0 ]; then
 	lists=(selftests/tests.list selftests/tests-debug.list)
-	for l in selftests/tests-faults*.list; do
+	for l in selftests/tests-faults*.list selftests/tests-iommu*.list; do
 		[ -f "$l" ] && lists+=("$l")
 	done
 fi
@@ -35,14 +35,10 @@ fi
 start=$(date +%s)
 scripts/host-deps.sh
 scripts/fetch-kernel.sh
-qemu_log=$(mktemp)
-scripts/build-qemu.sh > "$qemu_log" 2>&1 &
-qemu_pid=$!
-kenv=$(scripts/build-debug-kernel.sh | tail -n 1)
-wait $qemu_pid || { cat "$qemu_log" >&2; die "QEMU build failed"; }
-rm -f "$qemu_log"
+while_building_qemu scripts/build-debug-kernel.sh > /dev/null
+kenv=$(scripts/build-debug-kernel.sh --print-env)
 
-# The env of the debug kernel, then the patched nvme modules on top.
+# The env of the debug kernel.
 eval "$(cat "$kenv")"
 log "debug kernel $KVER ($kenv); its checkers:"
 grep -E '^CONFIG_(KASAN|KASAN_GENERIC|KASAN_INLINE|KFENCE|PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_LIST|DEBUG_OBJECTS|SLUB_DEBUG|DEBUG_KMEMLEAK|UBSAN|FAULT_INJECTION|FAILSLAB|FAIL_PAGE_ALLOC|FUNCTION_ERROR_INJECTION)=' \
@@ -51,9 +47,11 @@ for opt in KASAN PROVE_LOCKING DEBUG_KMEMLEAK; do
 	grep -qx "CONFIG_$opt=y" "$KCONFIG" || die "the debug kernel lacks CONFIG_$opt"
 done
 
-nvme_env=$(scripts/build-debug-nvme.sh "$kenv" | tail -n 1)
-eval "$(cat "$nvme_env")"
-export HMLM_KERNEL_ENV=$nvme_env
+# The nvme-core series built against the debug tree (mkinitramfs.sh puts
+# the same build into each initramfs).
+export HMLM_KERNEL_ENV=$kenv
+ncore_env=$(scripts/build-nvme-core.sh "$kenv" | tail -n 1)
+NVME_CORE_SRC=$(sed -n 's/^NVME_CORE_SRC=//p' "$ncore_env")
 
 # nvme-hmlm.ko against the debug tree, in a copy of driver/ and include/
 # so that the module `make check` builds stays as it is.
@@ -63,8 +61,8 @@ tar -c --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod*' \
 	--exclude='Module.symvers' --exclude='modules.order' driver include |
 	tar -x -C "$run"
 log "building nvme-hmlm.ko against $KDIR (W=1)"
-make -s -C "$run/driver" KDIR="$KDIR" NVME_SRC="$NVME_SRC" \
-	KBUILD_EXTRA_SYMBOLS="$NVME_SYMVERS" W=1 modules ||
+make -s -C "$run/driver" KDIR="$KDIR" NVME_SRC="$NVME_CORE_SRC" \
+	NVME_SYMVERS="$NVME_CORE_SRC/Module.symvers" W=1 modules ||
 	die "nvme-hmlm.ko does not build against the debug kernel"
 export HMLM_MODULE_KO="$run/driver/nvme-hmlm.ko"
 make -s lib tools selftests

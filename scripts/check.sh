@@ -10,13 +10,8 @@ cd "$HMLM_TOP"
 start=$(date +%s)
 scripts/host-deps.sh
 scripts/fetch-kernel.sh
-qemu_log=$(mktemp)
 # QEMU takes minutes on a cold cache: build it while the project compiles.
-scripts/build-qemu.sh > "$qemu_log" 2>&1 &
-qemu_pid=$!
-make -s all selftests
-wait $qemu_pid || { cat "$qemu_log" >&2; die "QEMU build failed"; }
-rm -f "$qemu_log"
+while_building_qemu make -s all selftests
 
 host_pass=0 host_fail=0 host_skip=0
 res=$(mktemp)

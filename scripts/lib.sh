@@ -47,11 +47,12 @@ kernel_env() {
 	cat "$d/env"
 }
 
-# Sets the array qargs to the vm.sh options for the guest list LIST: the
-# lines of LIST's .qemu-args file (one QEMU argument a line) as --qemu-arg
-# options, then the lines of its .vm-args file (vm.sh options), if any.
+# Sets the array qargs to the vm.sh options for the guest list LIST: a
+# --qemu-arg for each line of LIST's .qemu-args file (one QEMU argument a
+# line), then the lines of its .vm-args file (vm.sh's own options, e.g.
+# --iommu), if they exist.
 list_qemu_args() {
-	local a f="${1%.list}.qemu-args"
+	local a f="${1%.list}.qemu-args" v="${1%.list}.vm-args"
 
 	qargs=()
 	if [ -f "$f" ]; then
@@ -59,11 +60,26 @@ list_qemu_args() {
 			if [ -n "$a" ]; then qargs+=(--qemu-arg "$a"); fi
 		done < "$f"
 	fi
-	# vm.sh's own options for the boot (e.g. --iommu), one per line.
-	f="${1%.list}.vm-args"
-	if [ -f "$f" ]; then
+	if [ -f "$v" ]; then
 		while read -r a; do
 			if [ -n "$a" ]; then qargs+=("$a"); fi
-		done < "$f"
+		done < "$v"
 	fi
+}
+
+# Runs "$@" while QEMU builds in the background (minutes on a cold cache);
+# fails if either fails.
+while_building_qemu() {
+	local qlog qpid
+
+	qlog=$(mktemp)
+	"$HMLM_TOP/scripts/build-qemu.sh" > "$qlog" 2>&1 &
+	qpid=$!
+	if ! "$@"; then
+		wait $qpid || true
+		rm -f "$qlog"
+		return 1
+	fi
+	wait $qpid || { cat "$qlog" >&2; rm -f "$qlog"; die "QEMU build failed"; }
+	rm -f "$qlog"
 }
