@@ -432,8 +432,9 @@ out_unlink:
  * @s: The session; the caller's reference is dropped.
  *
  * Leaves the controller as "Session states" in Documentation/uapi.rst
- * says: a Suspend in flight is waited for, memory tracking is stopped, a
- * controller the session suspended is resumed unless it was handed over.
+ * says: a Suspend in flight is waited for, a controller the session
+ * suspended is resumed unless it was handed over, then memory tracking
+ * is stopped.
  * A dead session sends nothing that addresses its CNTLID (after an SR-IOV
  * change the CNTLID may be another VF's). A log fd keeps the binding
  * until it is closed too.
@@ -446,10 +447,15 @@ void hmlm_session_end(struct hmlm_session *s)
 	if (s->ctrl) {
 		hmlm_settle_pending(s, true);
 		if (!hmlm_session_usable(s)) {
-			if (s->tracking)
-				hmlm_track_stop(s);
+			/*
+			 * Resume first: a suspended controller refuses Track
+			 * Send (39h). A handed-over one stays suspended, and
+			 * tracking with it, until it is reset.
+			 */
 			if (s->suspended && !s->keep)
 				hmlm_send_resume(s);
+			if (s->tracking)
+				hmlm_track_stop(s);
 		}
 	}
 	mutex_unlock(&s->lock);

@@ -459,6 +459,28 @@ TEST_F(st, track_mem_stopped_on_close)
 	close(s2);
 }
 
+/*
+ * The device refuses Track Send while the controller is suspended (39h),
+ * so the close resumes before it stops the tracking: a second tracker
+ * then starts (the model allows one).
+ */
+TEST_F(st, track_mem_stopped_on_close_while_suspended)
+{
+	struct nvme_hmlm_mem_range r = { .addr = 0x200000, .len = 4 };
+	__u32 n = 1;
+	int s2;
+
+	ASSERT_EQ(0, hmlm_track(self->src, NVME_HMLM_TRACK_START, 0, &r, &n));
+	ASSERT_EQ(0, hmlm_suspend(self->src, 0));
+	close(self->src);
+	self->src = -1;
+	s2 = hmlm_session(self->b.src_pf, self->b.src_ids[0], NULL);
+	ASSERT_LE(0, s2);
+	EXPECT_EQ(0, hmlm_track(s2, NVME_HMLM_TRACK_START, 0, &r, &n));
+	EXPECT_EQ(0, hmlm_track(s2, NVME_HMLM_TRACK_STOP, 0, NULL, NULL));
+	close(s2);
+}
+
 static int alloc_lbas(int hfd, __u32 nsid, __u64 slba,
 		      struct nvme_hmlm_lba_range *r, __u32 num,
 		      struct nvme_hmlm_alloc_lbas *a)
