@@ -88,6 +88,14 @@ mkdir -p "$stage/hmlm/modules"
 for m in nvme-core nvme nvme-fabrics; do
 	strip --strip-debug -o "$stage/hmlm/modules/$m.ko" "$NVME_CORE_SRC/$m.ko"
 done
+# The distribution's nvme-core, for the test that nvme-hmlm refuses it.
+mkdir -p "$stage/hmlm/modules/stock"
+for f in "$KMODDIR"/kernel/drivers/nvme/host/nvme-core.ko*; do
+	case "$f" in
+	*.xz) xz -dc "$f" > "$stage/hmlm/modules/stock/nvme-core.ko" ;;
+	*) cp "$f" "$stage/hmlm/modules/stock/nvme-core.ko" ;;
+	esac
+done
 [ -f "$tests_list" ] && cp "$tests_list" "$stage/hmlm/tests.list"
 for f in "$HMLM_TOP"/selftests/*; do
 	[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$stage/hmlm/selftests/"
