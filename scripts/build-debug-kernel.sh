@@ -34,6 +34,19 @@ flock 9
 
 mkdir -p "$dir"
 src="$dir/build"
+# A fragment change on a machine that built another one: start from a copy
+# of that build tree. Kbuild rebuilds only the objects whose CONFIG_ options
+# changed (fixdep), minutes instead of a full build.
+if [ ! -f "$src/Makefile" ]; then
+	seed=$(ls -dt "$top/$ver"-*/build 2>/dev/null | while read -r d; do
+		[ -f "$(dirname "$d")/env" ] && { echo "$d"; break; }; done)
+	if [ -n "$seed" ]; then
+		log "seeding the build from $seed"
+		rm -rf "$src"
+		cp -a "$seed" "$src.tmp" && mv "$src.tmp" "$src"
+		rm -f "$dir/fragment.config"
+	fi
+fi
 if [ ! -f "$src/Makefile" ]; then
 	log "fetching linux-source-6.12 $ver"
 	rm -rf "$dir/dl" "$dir/linux-source-6.12" "$src"
