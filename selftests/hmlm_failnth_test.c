@@ -321,14 +321,20 @@ static int op_set_state(struct fctx *c)
 	return hmlm_ioc(c->dhfd, NVME_HMLM_SET_STATE, &s);
 }
 
+/*
+ * The ioctl itself, not hmlm_log_start(): that returns the fd or the
+ * ioctl's result, and a positive NVMe status (a suspended controller
+ * refuses Track Send) would pass for an fd.
+ */
 static int op_log_start(struct fctx *c)
 {
-	int r = hmlm_log_start(c->hfd, 64, NVME_HMLM_LOG_NONBLOCK);
+	struct nvme_hmlm_log_start a = {
+		.size = sizeof(a), .flags = NVME_HMLM_LOG_NONBLOCK, .entries = 64,
+	};
+	int r = hmlm_ioc(c->hfd, NVME_HMLM_LOG_START, &a);
 
-	if (r >= 0) {
-		c->lfd = r;
-		return 0;
-	}
+	if (!r)
+		c->lfd = a.out_fd;
 	return r;
 }
 

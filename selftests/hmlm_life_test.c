@@ -315,7 +315,7 @@ TEST_F(reset, reset_under_io_and_blocked_reader)
  * DMA memory stays behind. Destructive for the source VFs: they are
  * brought online again as setup.sh does.
  */
-TEST_F(reset, sriov_disable_enable_gives_enodev)
+TEST_F_TIMEOUT(reset, sriov_disable_enable_gives_enodev, 300)
 {
 	struct nvme_hmlm_get_state g = { .size = sizeof(g),
 					 .flags = NVME_HMLM_STATE_SIZE, .csvi = 1 };

@@ -8,13 +8,17 @@ pass=0 fail=0 skip=0 n=0 total=0
 [ -f /hmlm/tests.list ] && total=$(grep -cv '^[[:space:]]*\(#\|$\)' /hmlm/tests.list)
 echo "TAP version 13"
 echo "1..$total"
+# A program's time limit: hmlm.prog_timeout= on the kernel command line
+# (check-debug.sh raises it for the debug kernel), else 600 s.
+ptmo=$(sed -n 's/.*hmlm\.prog_timeout=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+ptmo=${ptmo:-600}
 dmesg -c > /dev/null
 while read -r cmd; do
 	case "$cmd" in ''|'#'*) continue ;; esac
 	n=$((n + 1))
 	echo "# running: $cmd"
 	log=/tmp/test-$n.log
-	timeout 600 sh -c "./$cmd" < /dev/null > "$log" 2>&1
+	timeout "$ptmo" sh -c "./$cmd" < /dev/null > "$log" 2>&1
 	rc=$?
 	sed 's/^/  /' "$log"
 	totals=$(grep '^# Totals:' "$log" | tail -n 1)
