@@ -660,6 +660,11 @@ struct hmlm_migrate_params {
 							 * range reported dirty */
 #define HMLM_REPORT_NVME_STATE		(1U << 9)	/* no vendor state format in
 							 * common: NVMe state only */
+/* The environment: */
+#define HMLM_REPORT_SYNC_IO		(1U << 10)	/* no io_uring (not in the
+							 * kernel, disabled,
+							 * seccomp): dirty extents
+							 * copied one at a time */
 
 /* struct hmlm_migrate_report.err_step: what was being done when it failed */
 enum hmlm_step {

@@ -20,8 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
-#include <linux/aio_abi.h>
 #include <linux/nvme_hmlm.h>
 
 #include "internal.h"
@@ -137,8 +135,7 @@ void hmlm_mig_free(struct mig *m)
 	m->log_ended = NULL;
 	hmlm_extents_free(m->dirty);
 	/* waits for any I/O still in flight before its buffer goes */
-	if (m->aio)
-		syscall(SYS_io_destroy, m->aio);
+	hmlm_mig_ring_free(m);
 	free(m->buf);
 	free(m->batch_buf);
 }

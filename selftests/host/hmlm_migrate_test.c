@@ -14,11 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <liburing.h>
 
 #include "kselftest_harness.h"
 #include <hmlm.h>
@@ -1552,6 +1560,138 @@ TEST_F(mig, out_stalled_channel_bounded_by_stop_deadline)
 	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
 	close(p[0]);
 	close(p[1]);
+}
+
+#if defined(__x86_64__)
+#define AUDIT_ARCH_HERE AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_HERE AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef AUDIT_ARCH_HERE
+/*
+ * io_uring_setup() fails with EPERM in this process from here on, as
+ * under a container's seccomp profile that denies io_uring (Docker's
+ * default does). The harness runs each test in a child of its own.
+ */
+static int deny_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_HERE, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(f) / sizeof(f[0]), .filter = f,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -errno;
+	return 0;
+}
+#endif
+
+/* io_uring instances this process holds (its fds' links). */
+static int uring_fds(void)
+{
+	char link[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		ssize_t k;
+
+		k = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = '\0';
+		if (strstr(link, "io_uring"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* on_progress, and how many rings the process held when suspended */
+static int rings_at_suspended = -1;
+
+static int progress_count_rings(const struct hmlm_progress *p, void *arg)
+{
+	if (p->phase == HMLM_PHASE_SUSPENDED && rings_at_suspended < 0)
+		rings_at_suspended = uring_fds();
+	return on_progress(p, arg);
+}
+
+/*
+ * A migration whose copy engine has work in every part: a round of three
+ * dirty extents, two in the stop-and-copy, the target's flush. 0 when the
+ * target got all of it.
+ */
+static int migrate_round_and_stopcopy(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(mig) *self)
+{
+	int ret;
+
+	self->c.dirty_each_round = 2;
+	self->c.dirty_precopy = 3;
+	self->p.converge_bytes = 1 << 30;
+	self->p.progress = progress_count_rings;
+	rings_at_suspended = -1;
+	ret = hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p,
+			   &self->r);
+	if (ret)
+		return ret;
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(3u * 8 * LBA, self->r.round_bytes[1]);
+	EXPECT_EQ(2u * 8 * LBA, self->r.stopcopy_bytes);
+	return 0;
+}
+
+/*
+ * The rounds' dirty extents, the stop-and-copy and the target's flush go
+ * through one io_uring of the migration: it is there while the source is
+ * suspended, gone after the call, and the report does not say SYNC_IO.
+ */
+TEST_F(mig, dirty_extents_copied_through_io_uring)
+{
+	int before = uring_fds();
+
+	ASSERT_EQ(0, migrate_round_and_stopcopy(_metadata, self));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_SYNC_IO);
+	EXPECT_EQ(before + 1, rings_at_suspended);
+	EXPECT_EQ(before, uring_fds());
+}
+
+/*
+ * A process that may not set up an io_uring (seccomp here; an old kernel
+ * or kernel.io_uring_disabled act the same) migrates through the
+ * synchronous path: every byte arrives, the report says SYNC_IO.
+ */
+TEST_F(mig, no_io_uring_falls_back_to_synchronous_copies)
+{
+#ifdef AUDIT_ARCH_HERE
+	struct io_uring ring;
+
+	ASSERT_EQ(0, deny_io_uring());
+	/* the premise: the ring cannot be had */
+	ASSERT_EQ(-EPERM, io_uring_queue_init(8, &ring, 0));
+	ASSERT_EQ(0, migrate_round_and_stopcopy(_metadata, self));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SYNC_IO);
+	EXPECT_EQ(0, rings_at_suspended);
+	EXPECT_EQ(1u, self->f.dst.resumes);
+#else
+	SKIP(return, "no seccomp architecture constant for this host");
+#endif
 }
 
 TEST_HARNESS_MAIN
