@@ -622,6 +622,14 @@ struct hmlm_ns_map {
  *	none of the source's is refused with -EOPNOTSUPP before anything is
  *	written or the source is suspended. NULL: the source's best format,
  *	which the target checks when it reads the stream's HEADER.
+ * @recv_timeout_us: hmlm_migrate_in(): the longest it waits for the
+ *	stream's next bytes (0: no bound). A source that stalls (a hung
+ *	channel, a dead sender) fails the call with -ETIMEDOUT
+ *	(HMLM_REPORT_DEADLINE). hmlm_migrate_in() also applies
+ *	@stop_deadline_us, from the stream's FINAL round (the source is
+ *	suspended) to its END. Either way the target is neither resumed nor
+ *	given a state: it stays as it was (suspended, when the caller
+ *	suspended it).
  */
 struct hmlm_migrate_params {
 	uint32_t size;
@@ -639,6 +647,7 @@ struct hmlm_migrate_params {
 	void *mem_arg;
 	uint64_t stop_deadline_us;
 	const struct hmlm_caps *target_caps;
+	uint64_t recv_timeout_us;
 };
 
 /* The 0.3 layout, without stop_deadline_us and target_caps */

@@ -1694,4 +1694,168 @@ TEST_F(mig, no_io_uring_falls_back_to_synchronous_copies)
 #endif
 }
 
+/* Feeds the first @len bytes of a stream file into a pipe, then stalls. */
+struct stall {
+	int from, to;
+	uint64_t len;
+	volatile int fed;	/* all @len bytes are in the pipe */
+	volatile int done;	/* the reader gave up: close the channel */
+};
+
+/* when the stalling channel had fed all it will (0: not yet) */
+static volatile uint64_t stall_fed_ns;
+
+static void *stall_run(void *arg)
+{
+	struct stall *st = arg;
+	char buf[4096];
+	uint64_t left = st->len;
+	ssize_t n;
+
+	while (left) {
+		n = read(st->from, buf, left < sizeof(buf) ? left : sizeof(buf));
+		if (n <= 0 || write(st->to, buf, n) != n)
+			break;
+		left -= (uint64_t)n;
+	}
+	stall_fed_ns = now_ns_test();
+	st->fed = 1;
+	while (!st->done)
+		usleep(1000);
+	return NULL;
+}
+
+/* Where the stream at @path has its FINAL round record behind it. */
+static uint64_t after_final_round(const char *path)
+{
+	struct hmlm_stream_reader *rd;
+	struct hmlm_stream_info info;
+	struct hmlm_stream_record rec;
+	uint64_t off = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || hmlm_stream_reader_open(fd, 0, &info, &rd))
+		return 0;
+	while (hmlm_stream_read_record(rd, &rec) > 0) {
+		if (rec.type == HMLM_STREAM_REC_ROUND &&
+		    (rec.round.flags & HMLM_STREAM_ROUND_FINAL)) {
+			off = hmlm_stream_reader_bytes(rd);
+			break;
+		}
+	}
+	hmlm_stream_reader_close(rd);
+	close(fd);
+	return off;
+}
+
+/* hmlm_migrate_in() of the first @len bytes, over a channel that stalls. */
+static int in_stalled(FIXTURE_DATA(mig) *self, uint64_t len,
+		      uint64_t *elapsed_ns)
+{
+	struct stall st = { 0 };
+	pthread_t th;
+	uint64_t t0;
+	int p[2], ret;
+
+	if (pipe(p))
+		return -errno;
+	stall_fed_ns = 0;
+	st.from = open(self->stream_path, O_RDONLY);
+	st.to = p[1];
+	st.len = len;
+	if (st.from < 0 || pthread_create(&th, NULL, stall_run, &st))
+		return -EBADF;
+	alarm(20);	/* without a bound: blocked for ever */
+	t0 = now_ns_test();
+	ret = hmlm_migrate_in(self->dst, &self->map, 1, p[0], &self->p,
+			      &self->r);
+	*elapsed_ns = now_ns_test() - t0;
+	alarm(0);
+	st.done = 1;
+	pthread_join(th, NULL);
+	close(st.from);
+	close(p[0]);
+	close(p[1]);
+	return ret;
+}
+
+/*
+ * A source that stops sending in the middle of the stream (a hung ssh, a
+ * dead sender) cannot hold hmlm_migrate_in() for ever: after
+ * recv_timeout_us without bytes it fails with ETIMEDOUT, and the target,
+ * suspended by its VMM, is neither given a state nor resumed, also after
+ * its session ends.
+ */
+TEST_F(mig, in_stalled_source_times_out_target_stays_suspended)
+{
+	struct stat sb;
+	uint64_t ns;
+
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	ASSERT_EQ(0, stat(self->stream_path, &sb));
+	ASSERT_EQ(0, hmlm_suspend(self->dst, HMLM_SUSPEND_KEEP, 0));
+	self->p.progress = NULL;
+	self->p.recv_timeout_us = 200000;
+	EXPECT_EQ(-ETIMEDOUT, in_stalled(self, (uint64_t)sb.st_size / 2, &ns));
+	EXPECT_LE(200000000ULL, ns);
+	EXPECT_GT(5000000000ULL, ns);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_EQ(HMLM_STEP_STREAM, self->r.err_step);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
+	fake_release(&self->f.dst);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+/*
+ * Once the FINAL round arrived the source is suspended: the target waits
+ * for the rest no longer than stop_deadline_us (the source gives up then
+ * too), even without recv_timeout_us.
+ */
+TEST_F(mig, in_stop_deadline_bounds_the_wait_after_the_final_round)
+{
+	uint64_t off, ns;
+
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	off = after_final_round(self->stream_path);
+	ASSERT_LT(0u, off);
+	self->p.progress = NULL;
+	self->p.stop_deadline_us = 200000;
+	EXPECT_EQ(-ETIMEDOUT, in_stalled(self, off, &ns));
+	EXPECT_LE(200000000ULL, ns);
+	EXPECT_GT(5000000000ULL, ns);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
+}
+
+/*
+ * Cancels once the channel has stalled for 300 ms: only a callback asked
+ * while the read waits (no record completes any more) can see that.
+ */
+static int cancel_when_stalled(const struct hmlm_progress *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return stall_fed_ns && now_ns_test() - stall_fed_ns > 300000000ULL;
+}
+
+/* A wait for a stalled stream is cancelled through the progress callback. */
+TEST_F(mig, in_cancel_reaches_a_stalled_read)
+{
+	uint64_t ns;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	self->p.progress = cancel_when_stalled;
+	EXPECT_EQ(-ECANCELED, in_stalled(self, 4096, &ns));
+	EXPECT_GT(5000000000ULL, ns);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
+}
+
 TEST_HARNESS_MAIN
