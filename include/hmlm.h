@@ -652,6 +652,8 @@ struct hmlm_migrate_params {
 
 /* The 0.3 layout, without stop_deadline_us and target_caps */
 #define HMLM_MIGRATE_PARAMS_SIZE_VER0	88
+/* The first 0.4 layout, without recv_timeout_us */
+#define HMLM_MIGRATE_PARAMS_SIZE_VER1	104
 
 /* struct hmlm_migrate_report.flags */
 #define HMLM_REPORT_BUDGET_EXCEEDED	(1U << 0)	/* stop-and-copy too long */

@@ -420,6 +420,8 @@ out:
 
 _Static_assert(offsetof(struct hmlm_migrate_params, stop_deadline_us) ==
 	       HMLM_MIGRATE_PARAMS_SIZE_VER0, "the 0.3 params layout");
+_Static_assert(offsetof(struct hmlm_migrate_params, recv_timeout_us) ==
+	       HMLM_MIGRATE_PARAMS_SIZE_VER1, "the first 0.4 params layout");
 _Static_assert(offsetof(struct hmlm_migrate_report, err_missing) + 4 ==
 	       HMLM_MIGRATE_REPORT_SIZE_VER0, "the 0.4 report layout");
 

@@ -1153,6 +1153,22 @@ TEST_F(mig, abi_params_of_the_0_3_size_still_work)
 	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_DONE]);	/* the callback was read */
 }
 
+/* A caller of the first 0.4 layout (no recv_timeout_us) is not timed out. */
+TEST_F(mig, abi_params_of_the_first_0_4_size_have_no_recv_timeout)
+{
+	struct hmlm_migrate_params old = self->p;
+	int fd;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	old.size = HMLM_MIGRATE_PARAMS_SIZE_VER1;
+	old.recv_timeout_us = 1;	/* every read would time out if read */
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &old, &self->r));
+	close(fd);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
 TEST_F(mig, abi_params_rules)
 {
 	struct {
