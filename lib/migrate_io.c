@@ -192,11 +192,13 @@ unsigned int hmlm_mig_ring_submit_fdsync(struct mig *m, int *ret)
 
 /*
  * Reaps @nr completions, WAIT_SLICE_MS at a time with the progress
- * callback in between. I/O in flight cannot be abandoned: a cancel or the
- * deadline lands in *@err (if still 0) and the wait goes on. The first
- * operation that did not move all its bytes sets *@res (if still 0): its
- * negative errno, or -EIO for a short one. How many were reaped, or a
- * negative errno (what is still in flight is waited for at free).
+ * callback in between; each wait is for all that is left, so a batch
+ * costs one wake-up rather than one a completion. I/O in flight cannot be
+ * abandoned: a cancel or the deadline lands in *@err (if still 0) and the
+ * wait goes on. The first operation that did not move all its bytes sets
+ * *@res (if still 0): its negative errno, or -EIO for a short one. How
+ * many were reaped, or a negative errno (what is still in flight is
+ * waited for at free).
  */
 long hmlm_mig_ring_reap(struct mig *m, long nr, int *res, int *err)
 {
@@ -205,25 +207,27 @@ long hmlm_mig_ring_reap(struct mig *m, long nr, int *res, int *err)
 	while (done < nr) {
 		struct __kernel_timespec ts = { 0, WAIT_SLICE_MS * 1000000L };
 		struct io_uring_cqe *cqe;
-		int n = io_uring_wait_cqe_timeout(&m->ring, &cqe, &ts);
+		unsigned int head, k = 0;
+		int n = io_uring_wait_cqes(&m->ring, &cqe,
+					   (unsigned int)(nr - done), &ts, NULL);
 
-		if (n == -EINTR)
-			continue;
-		if (n == -ETIME) {
-			if (!*err)
-				*err = hmlm_mig_progress(m, m->prog.phase);
-			continue;
-		}
-		if (n < 0)
+		if (n < 0 && n != -ETIME && n != -EINTR)
 			return n;
-		if (!*res && cqe->res < 0)
-			*res = cqe->res;
-		else if (!*res &&
-			 (uint64_t)cqe->res != io_uring_cqe_get_data64(cqe))
-			*res = -EIO;
-		io_uring_cqe_seen(&m->ring, cqe);
-		m->ring_inflight--;
-		done++;
+		io_uring_for_each_cqe(&m->ring, head, cqe) {
+			if (done + (long)k == nr)
+				break;
+			if (!*res && cqe->res < 0)
+				*res = cqe->res;
+			else if (!*res && (uint64_t)cqe->res !=
+				 io_uring_cqe_get_data64(cqe))
+				*res = -EIO;
+			k++;
+		}
+		io_uring_cq_advance(&m->ring, k);
+		m->ring_inflight -= k;
+		done += k;
+		if (n == -ETIME && done < nr && !*err)
+			*err = hmlm_mig_progress(m, m->prog.phase);
 	}
 	if (m->ring_unsent && !m->ring_inflight) {
 		/* SQEs the kernel never took: not to be sent by a later call */
