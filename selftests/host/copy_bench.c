@@ -8,6 +8,10 @@
  * and the time of that round.
  *
  *   copy_bench [DIR [DIRTY_MIB [EXTENT_KIB]]]     (defaults: /var/tmp 128 16)
+ *   copy_bench --devs SRC DST [DIRTY_MIB [EXTENT_KIB]]
+ *
+ * --devs takes two existing block devices (e.g. loop devices) instead of
+ * files, and overwrites them: 2 * DIRTY_MIB each.
  *
  * Built by `make -f selftests/host/lib.mk copy-bench` (no sanitizers).
  */
@@ -85,9 +89,11 @@ static int mkfile(char *path, size_t len, const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : "/var/tmp";
-	uint64_t dirty_mib = argc > 2 ? strtoull(argv[2], NULL, 0) : 128;
-	uint64_t ext_kib = argc > 3 ? strtoull(argv[3], NULL, 0) : 16;
+	int devs = argc > 3 && !strcmp(argv[1], "--devs");
+	int a = devs ? 3 : 1;
+	const char *dir = argc > a ? argv[a] : "/var/tmp";
+	uint64_t dirty_mib = argc > a + 1 ? strtoull(argv[a + 1], NULL, 0) : 128;
+	uint64_t ext_kib = argc > a + 2 ? strtoull(argv[a + 2], NULL, 0) : 16;
 	struct hmlm_migrate_params p = { .size = sizeof(p) };
 	struct hmlm_migrate_report r = { .size = sizeof(r) };
 	struct hmlm_session *src, *dst;
@@ -103,8 +109,15 @@ int main(int argc, char **argv)
 	b.ext_lbas = ext_kib * 1024 / LBA;
 	b.nr = dirty_mib * 1024 / ext_kib;
 	ns_bytes = 2 * b.nr * b.ext_lbas * LBA;
-	sfd = mkfile(sp, sizeof(sp), dir, "src");
-	dfd = mkfile(dp, sizeof(dp), dir, "dst");
+	if (devs) {
+		snprintf(sp, sizeof(sp), "%s", argv[2]);
+		snprintf(dp, sizeof(dp), "%s", argv[3]);
+		sfd = open(sp, O_RDWR);
+		dfd = open(dp, O_RDWR);
+	} else {
+		sfd = mkfile(sp, sizeof(sp), dir, "src");
+		dfd = mkfile(dp, sizeof(dp), dir, "dst");
+	}
 	if (sfd < 0 || dfd < 0)
 		return perror("files"), 1;
 	buf = malloc(1 << 20);
@@ -160,7 +173,9 @@ int main(int argc, char **argv)
 	       r.flags & (1U << 10) ? " sync_io" : "");
 	hmlm_session_close(src);
 	hmlm_session_close(dst);
-	unlink(sp);
-	unlink(dp);
+	if (!devs) {
+		unlink(sp);
+		unlink(dp);
+	}
 	return 0;
 }
