@@ -622,6 +622,14 @@ struct hmlm_ns_map {
  *	none of the source's is refused with -EOPNOTSUPP before anything is
  *	written or the source is suspended. NULL: the source's best format,
  *	which the target checks when it reads the stream's HEADER.
+ * @recv_timeout_us: hmlm_migrate_in(): the longest it waits for the
+ *	stream's next bytes (0: no bound). A source that stalls (a hung
+ *	channel, a dead sender) fails the call with -ETIMEDOUT
+ *	(HMLM_REPORT_DEADLINE). hmlm_migrate_in() also applies
+ *	@stop_deadline_us, from the stream's FINAL round (the source is
+ *	suspended) to its END. Either way the target is neither resumed nor
+ *	given a state: it stays as it was (suspended, when the caller
+ *	suspended it).
  */
 struct hmlm_migrate_params {
 	uint32_t size;
@@ -639,10 +647,13 @@ struct hmlm_migrate_params {
 	void *mem_arg;
 	uint64_t stop_deadline_us;
 	const struct hmlm_caps *target_caps;
+	uint64_t recv_timeout_us;
 };
 
 /* The 0.3 layout, without stop_deadline_us and target_caps */
 #define HMLM_MIGRATE_PARAMS_SIZE_VER0	88
+/* The first 0.4 layout, without recv_timeout_us */
+#define HMLM_MIGRATE_PARAMS_SIZE_VER1	104
 
 /* struct hmlm_migrate_report.flags */
 #define HMLM_REPORT_BUDGET_EXCEEDED	(1U << 0)	/* stop-and-copy too long */
@@ -660,6 +671,11 @@ struct hmlm_migrate_params {
 							 * range reported dirty */
 #define HMLM_REPORT_NVME_STATE		(1U << 9)	/* no vendor state format in
 							 * common: NVMe state only */
+/* The environment: */
+#define HMLM_REPORT_SYNC_IO		(1U << 10)	/* no io_uring (not in the
+							 * kernel, disabled,
+							 * seccomp): dirty extents
+							 * copied one at a time */
 
 /* struct hmlm_migrate_report.err_step: what was being done when it failed */
 enum hmlm_step {

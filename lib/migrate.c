@@ -20,8 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
-#include <linux/aio_abi.h>
 #include <linux/nvme_hmlm.h>
 
 #include "internal.h"
@@ -137,8 +135,7 @@ void hmlm_mig_free(struct mig *m)
 	m->log_ended = NULL;
 	hmlm_extents_free(m->dirty);
 	/* waits for any I/O still in flight before its buffer goes */
-	if (m->aio)
-		syscall(SYS_io_destroy, m->aio);
+	hmlm_mig_ring_free(m);
 	free(m->buf);
 	free(m->batch_buf);
 }
@@ -423,6 +420,8 @@ out:
 
 _Static_assert(offsetof(struct hmlm_migrate_params, stop_deadline_us) ==
 	       HMLM_MIGRATE_PARAMS_SIZE_VER0, "the 0.3 params layout");
+_Static_assert(offsetof(struct hmlm_migrate_params, recv_timeout_us) ==
+	       HMLM_MIGRATE_PARAMS_SIZE_VER1, "the first 0.4 params layout");
 _Static_assert(offsetof(struct hmlm_migrate_report, err_missing) + 4 ==
 	       HMLM_MIGRATE_REPORT_SIZE_VER0, "the 0.4 report layout");
 

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
-#include <linux/aio_abi.h>
 #include <linux/nvme_hmlm.h>
 
 #include "internal.h"
@@ -24,35 +22,22 @@
  */
 int hmlm_mig_sync_start(struct mig *m)
 {
-	struct iocb cbs[BATCH_IOS], *ptrs[BATCH_IOS];
-	unsigned int i, nr = 0;
-	long n;
+	unsigned int n;
+	int ret;
 
 	if (m->nr_ns > BATCH_IOS || !hmlm_mig_batch_ready(m))
 		return 0;
-	for (i = 0; i < m->nr_ns; i++) {
-		memset(&cbs[nr], 0, sizeof(cbs[nr]));
-		cbs[nr].aio_lio_opcode = IOCB_CMD_FDSYNC;
-		cbs[nr].aio_fildes = (uint32_t)m->ns[i].dst.fd;
-		ptrs[nr] = &cbs[nr];
-		nr++;
-	}
-	n = syscall(SYS_io_submit, m->aio, nr, ptrs);
-	if (n == (long)nr)
-		return (int)nr;
+	n = hmlm_mig_ring_submit_fdsync(m, &ret);
+	if (n == m->nr_ns)
+		return (int)n;
 	/* none or part went: wait for those, then flush synchronously */
-	if (n > 0) {
-		struct io_event ev[BATCH_IOS];
-		int err = 0;
-
-		hmlm_mig_aio_reap(m, n, ev, &err);
-	}
+	if (n)
+		hmlm_mig_ring_wait_all(m, n, 0);
 	return 0;
 }
 
 int hmlm_mig_sync_wait(struct mig *m, int nr)
 {
-	struct io_event ev[BATCH_IOS];
 	unsigned int i;
 	int ret = 0, err = 0;
 	long k;
@@ -62,12 +47,9 @@ int hmlm_mig_sync_wait(struct mig *m, int nr)
 			ret = hmlm_bdev_sync(&m->ns[i].dst);
 		return hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret);
 	}
-	k = hmlm_mig_aio_reap(m, nr, ev, &err);
+	k = hmlm_mig_ring_reap(m, nr, &ret, &err);
 	if (k < 0)
-		return k;
-	for (i = 0; i < (unsigned int)k; i++)
-		if (!ret && ev[i].res < 0)
-			ret = (int)ev[i].res;
+		return (int)k;
 	if (ret == -EINVAL)	/* no asynchronous fsync here */
 		ret = hmlm_mig_sync_wait(m, 0);
 	return ret ? hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret) : err;

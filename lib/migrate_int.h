@@ -40,7 +40,7 @@ int hmlm_bdev_check(const struct hmlm_bdev *b, int mmc_fd, uint32_t nsid);
 uint64_t hmlm_now_ns(void);
 
 /* The migration engine (migrate.c), shared with migrate_stream.c. */
-#include <linux/aio_abi.h>
+#include <liburing.h>
 
 struct mig_ns {
 	const struct hmlm_ns_map *map;
@@ -60,8 +60,12 @@ struct mig {
 	struct hmlm_log *log_ended;	/* read to EOF, not yet closed */
 	struct hmlm_progress prog;
 	void *buf;
-	aio_context_t aio;	/* 0: not set up; batches need it */
-	int aio_failed;		/* io_setup() failed: one extent at a time */
+	struct io_uring ring;	/* the copy engine's, one per migration */
+	int ring_ready;		/* @ring is set up; batches need it */
+	int sync_io;		/* no ring (setup failed): one extent at a time */
+	int ring_unsent;	/* a submission failed: SQEs the kernel never
+				 * took are queued; the ring goes once idle */
+	unsigned int ring_inflight;	/* submitted, not yet reaped */
 	void *batch_buf;	/* BATCH_BYTES */
 	int mem_tracking;
 	int need_full;		/* the queue overflowed: copy everything again */
@@ -143,7 +147,6 @@ struct piece {
  */
 struct final_copy {
 	struct piece pc[BATCH_IOS];
-	struct iocb cbs[BATCH_IOS];
 	unsigned int nr;	/* pieces; 0: none planned */
 	unsigned int inflight;	/* reads submitted */
 	int ret;		/* the first error */
@@ -158,13 +161,14 @@ int hmlm_mig_copy_range(struct mig *m, struct mig_ns *n, uint64_t slba,
 			uint64_t nlb);
 void hmlm_mig_rate_note(struct mig *m, uint64_t bytes, uint64_t extents,
 			uint64_t ns);
-unsigned int hmlm_mig_aio_submit_all(struct mig *m, struct iocb *cbs,
-				     unsigned int nr, int *ret);
-long hmlm_mig_aio_reap(struct mig *m, long nr, struct io_event *ev, int *err);
-int hmlm_mig_aio_wait_all(struct mig *m, unsigned int sub, int ret);
-int hmlm_mig_aio_run(struct mig *m, struct iocb *cbs, unsigned int nr);
-void hmlm_mig_batch_iocbs(struct mig *m, const struct piece *pc,
-			  unsigned int nr, struct iocb *cbs, int write);
+unsigned int hmlm_mig_ring_submit(struct mig *m, const struct piece *pc,
+				  unsigned int nr, int write, int *ret);
+unsigned int hmlm_mig_ring_submit_fdsync(struct mig *m, int *ret);
+long hmlm_mig_ring_reap(struct mig *m, long nr, int *res, int *err);
+int hmlm_mig_ring_wait_all(struct mig *m, unsigned int sub, int ret);
+int hmlm_mig_ring_run(struct mig *m, const struct piece *pc, unsigned int nr,
+		      int write);
+void hmlm_mig_ring_free(struct mig *m);
 void hmlm_mig_batch_account(struct mig *m, const struct piece *pc,
 			    unsigned int nr);
 int hmlm_mig_batch_ready(struct mig *m);

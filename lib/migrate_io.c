@@ -2,8 +2,8 @@
 /*
  * Moving namespace data, for every phase: to the target's block devices
  * (hmlm_migrate()) or into the stream (hmlm_migrate_out()); the dirty
- * extents in batches of asynchronous direct I/O, one extent at a time
- * without it.
+ * extents in batches of asynchronous direct I/O (io_uring), one extent at
+ * a time without it.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,8 +13,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
-#include <linux/aio_abi.h>
 #include <linux/nvme_hmlm.h>
 
 #include "internal.h"
@@ -97,105 +95,193 @@ void hmlm_mig_rate_note(struct mig *m, uint64_t bytes, uint64_t extents,
 	m->rate_ns = ns;
 }
 
-unsigned int hmlm_mig_aio_submit_all(struct mig *m, struct iocb *cbs,
-				     unsigned int nr, int *ret)
+/*
+ * The copy engine's I/O: one io_uring per migration, set up at the first
+ * batch (hmlm_mig_batch_ready()). Every operation carries the bytes it
+ * must move in its user_data (0 for a flush), so a completion checks
+ * itself. Submitted operations are always reaped before their buffers go:
+ * hmlm_mig_ring_free() waits for any still in flight.
+ */
+
+/* Tears the ring down; nothing of it may be in flight. */
+static void ring_exit(struct mig *m)
 {
-	struct iocb *ptrs[BATCH_IOS];
-	unsigned int i, sub = 0;
+	io_uring_queue_exit(&m->ring);
+	m->ring_ready = 0;
+}
+
+/*
+ * Hands the prepared SQEs (@nr) to the kernel, across partial
+ * submissions: how many it took. A failure lands in *@ret; the SQEs it
+ * did not take cannot be withdrawn, so the ring is marked to go once
+ * what was taken has been reaped, and later batches run without it.
+ */
+static unsigned int ring_flush(struct mig *m, unsigned int nr, int *ret)
+{
+	unsigned int sub = 0;
 
 	*ret = 0;
-	for (i = 0; i < nr; i++)
-		ptrs[i] = &cbs[i];
 	while (sub < nr) {
-		long n = syscall(SYS_io_submit, m->aio, nr - sub, ptrs + sub);
+		int n = io_uring_submit(&m->ring);
 
-		if (n < 0 && errno == EINTR)
+		if (n == -EINTR)
 			continue;
 		if (n <= 0) {
-			*ret = n < 0 ? -errno : -EIO;
+			*ret = n < 0 ? n : -EIO;
+			m->ring_unsent = 1;
 			break;
 		}
 		sub += (unsigned int)n;
 	}
+	m->ring_inflight += sub;
 	return sub;
 }
 
 /*
- * Reaps @nr (at most BATCH_IOS) completions into @ev, WAIT_SLICE_MS at a
- * time with the progress callback in between. I/O in flight cannot be
- * abandoned: a cancel or the deadline lands in *@err (if still 0) and the
- * wait goes on. How many were reaped, or a negative errno.
+ * Submits a read (or, with @write, a write) of each of the @nr pieces
+ * (at most BATCH_IOS) at its place in batch_buf: how many went; a
+ * failure in *@ret.
  */
-long hmlm_mig_aio_reap(struct mig *m, long nr, struct io_event *ev, int *err)
-{
-	long done = 0;
-
-	while (done < nr) {
-		struct timespec ts = { 0, WAIT_SLICE_MS * 1000000L };
-		long n = syscall(SYS_io_getevents, m->aio, 1, nr - done,
-				 ev + done, &ts);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;	/* the context is torn down at free */
-		if (!n && !*err)
-			*err = hmlm_mig_progress(m, m->prog.phase);
-		done += n;
-	}
-	return done;
-}
-
-/*
- * Waits for @sub submitted iocbs; @ret is the submission's result. 0 when
- * each moved its bytes.
- */
-int hmlm_mig_aio_wait_all(struct mig *m, unsigned int sub, int ret)
-{
-	struct io_event ev[BATCH_IOS];
-	unsigned int i;
-	int err = 0;
-	long n;
-
-	n = hmlm_mig_aio_reap(m, sub, ev, &err);
-	if (n < 0)
-		return n;
-	for (i = 0; i < (unsigned int)n; i++) {
-		const struct iocb *cb = (const struct iocb *)
-					(uintptr_t)ev[i].obj;
-
-		if (!ret && ev[i].res < 0)
-			ret = (int)ev[i].res;
-		else if (!ret && (uint64_t)ev[i].res != cb->aio_nbytes)
-			ret = -EIO;
-	}
-	return ret ? ret : err;
-}
-
-int hmlm_mig_aio_run(struct mig *m, struct iocb *cbs, unsigned int nr)
-{
-	int ret;
-	unsigned int sub = hmlm_mig_aio_submit_all(m, cbs, nr, &ret);
-
-	return hmlm_mig_aio_wait_all(m, sub, ret);
-}
-
-void hmlm_mig_batch_iocbs(struct mig *m, const struct piece *pc,
-			  unsigned int nr, struct iocb *cbs, int write)
+unsigned int hmlm_mig_ring_submit(struct mig *m, const struct piece *pc,
+				  unsigned int nr, int write, int *ret)
 {
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
 		const struct hmlm_bdev *b = write ? &pc[i].n->dst :
 						    &pc[i].n->src;
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&m->ring);
+		void *buf = (char *)m->batch_buf + pc[i].off;
+		unsigned int len = (unsigned int)(pc[i].nlb * b->lba_size);
+		uint64_t off = pc[i].slba * b->lba_size;
 
-		memset(&cbs[i], 0, sizeof(cbs[i]));
-		cbs[i].aio_lio_opcode = write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-		cbs[i].aio_fildes = (uint32_t)b->fd;
-		cbs[i].aio_buf = (uintptr_t)((char *)m->batch_buf + pc[i].off);
-		cbs[i].aio_nbytes = pc[i].nlb * b->lba_size;
-		cbs[i].aio_offset = (int64_t)(pc[i].slba * b->lba_size);
+		if (!sqe)
+			break;	/* cannot happen: at most BATCH_IOS queued */
+		if (write)
+			io_uring_prep_write(sqe, b->fd, buf, len, off);
+		else
+			io_uring_prep_read(sqe, b->fd, buf, len, off);
+		io_uring_sqe_set_data64(sqe, len);
 	}
+	if (i < nr) {
+		*ret = -EBUSY;
+		m->ring_unsent = 1;
+		return 0;
+	}
+	return ring_flush(m, nr, ret);
+}
+
+/* An fdatasync of every target namespace: how many went (see above). */
+unsigned int hmlm_mig_ring_submit_fdsync(struct mig *m, int *ret)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_ns; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&m->ring);
+
+		if (!sqe) {
+			*ret = -EBUSY;
+			m->ring_unsent = 1;
+			return 0;
+		}
+		io_uring_prep_fsync(sqe, m->ns[i].dst.fd, IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data64(sqe, 0);
+	}
+	return ring_flush(m, m->nr_ns, ret);
+}
+
+/*
+ * Reaps @nr completions, WAIT_SLICE_MS at a time with the progress
+ * callback in between; each wait is for all that is left, so a batch
+ * costs one wake-up rather than one a completion. I/O in flight cannot be
+ * abandoned: a cancel or the deadline lands in *@err (if still 0) and the
+ * wait goes on. The first operation that did not move all its bytes sets
+ * *@res (if still 0): its negative errno, or -EIO for a short one. How
+ * many were reaped, or a negative errno (what is still in flight is
+ * waited for at free).
+ */
+long hmlm_mig_ring_reap(struct mig *m, long nr, int *res, int *err)
+{
+	long done = 0;
+
+	while (done < nr) {
+		struct __kernel_timespec ts = { 0, WAIT_SLICE_MS * 1000000L };
+		struct io_uring_cqe *cqe;
+		unsigned int head, k = 0;
+		int n = io_uring_wait_cqes(&m->ring, &cqe,
+					   (unsigned int)(nr - done), &ts, NULL);
+
+		if (n < 0 && n != -ETIME && n != -EINTR)
+			return n;
+		io_uring_for_each_cqe(&m->ring, head, cqe) {
+			if (done + (long)k == nr)
+				break;
+			if (!*res && cqe->res < 0)
+				*res = cqe->res;
+			else if (!*res && (uint64_t)cqe->res !=
+				 io_uring_cqe_get_data64(cqe))
+				*res = -EIO;
+			k++;
+		}
+		io_uring_cq_advance(&m->ring, k);
+		m->ring_inflight -= k;
+		done += k;
+		if (n == -ETIME && done < nr && !*err)
+			*err = hmlm_mig_progress(m, m->prog.phase);
+	}
+	if (m->ring_unsent && !m->ring_inflight) {
+		/* SQEs the kernel never took: not to be sent by a later call */
+		ring_exit(m);
+		m->ring_unsent = 0;
+		m->sync_io = 1;
+		m->r->flags |= HMLM_REPORT_SYNC_IO;
+	}
+	return done;
+}
+
+/*
+ * Waits for @sub submitted operations; @ret is the submission's result.
+ * 0 when each moved its bytes.
+ */
+int hmlm_mig_ring_wait_all(struct mig *m, unsigned int sub, int ret)
+{
+	int res = 0, err = 0;
+	long n = hmlm_mig_ring_reap(m, sub, &res, &err);
+
+	if (n < 0)
+		return (int)n;
+	if (!ret)
+		ret = res;
+	return ret ? ret : err;
+}
+
+int hmlm_mig_ring_run(struct mig *m, const struct piece *pc, unsigned int nr,
+		      int write)
+{
+	int ret;
+	unsigned int sub = hmlm_mig_ring_submit(m, pc, nr, write, &ret);
+
+	return hmlm_mig_ring_wait_all(m, sub, ret);
+}
+
+/* At the end of a migration: what is in flight completes, the ring goes. */
+void hmlm_mig_ring_free(struct mig *m)
+{
+	struct io_uring_cqe *cqe;
+	int n;
+
+	if (!m->ring_ready)
+		return;
+	while (m->ring_inflight) {
+		n = io_uring_wait_cqe(&m->ring, &cqe);
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			break;
+		io_uring_cqe_seen(&m->ring, cqe);
+		m->ring_inflight--;
+	}
+	ring_exit(m);
 }
 
 void hmlm_mig_batch_account(struct mig *m, const struct piece *pc,
@@ -223,15 +309,12 @@ void hmlm_mig_batch_account(struct mig *m, const struct piece *pc,
  */
 static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
 {
-	struct iocb cbs[BATCH_IOS];
 	int ret;
 
-	hmlm_mig_batch_iocbs(m, pc, nr, cbs, 0);
-	ret = hmlm_mig_aio_run(m, cbs, nr);
+	ret = hmlm_mig_ring_run(m, pc, nr, 0);
 	if (ret)
 		return ret;
-	hmlm_mig_batch_iocbs(m, pc, nr, cbs, 1);
-	ret = hmlm_mig_aio_run(m, cbs, nr);
+	ret = hmlm_mig_ring_run(m, pc, nr, 1);
 	if (ret)
 		return ret;
 	hmlm_mig_batch_account(m, pc, nr);
@@ -241,23 +324,32 @@ static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
 	return ret;
 }
 
+/*
+ * 1 when batches can run: the buffer and the ring are there (set up at
+ * the first call). A ring that cannot be set up (no io_uring in the
+ * kernel, kernel.io_uring_disabled, a seccomp filter, no memory) leaves
+ * the migration to the synchronous path, one extent at a time, and the
+ * report says so (HMLM_REPORT_SYNC_IO).
+ */
 int hmlm_mig_batch_ready(struct mig *m)
 {
-	if (m->w || m->aio_failed)
+	if (m->w || m->sync_io)
 		return 0;
 	if (!m->batch_buf) {
 		m->batch_buf = hmlm_buf_alloc(BATCH_BYTES);
-		if (!m->batch_buf) {
-			m->aio_failed = 1;
-			return 0;
-		}
+		if (!m->batch_buf)
+			goto sync;
 	}
-	if (!m->aio && syscall(SYS_io_setup, BATCH_IOS, &m->aio)) {
-		m->aio = 0;
-		m->aio_failed = 1;
-		return 0;
+	if (!m->ring_ready) {
+		if (io_uring_queue_init(BATCH_IOS, &m->ring, 0))
+			goto sync;
+		m->ring_ready = 1;
 	}
 	return 1;
+sync:
+	m->sync_io = 1;
+	m->r->flags |= HMLM_REPORT_SYNC_IO;
+	return 0;
 }
 
 static int copy_dirty_batched(struct mig *m, const struct hmlm_extent *snap,

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
-#include <linux/aio_abi.h>
 #include <linux/nvme_hmlm.h>
 
 #include "internal.h"

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
-#include <linux/aio_abi.h>
 #include <linux/nvme_hmlm.h>
 
 #include "internal.h"
@@ -60,8 +58,7 @@ static int final_copy_plan(struct mig *m, struct final_copy *fc)
 
 static void final_copy_reads(struct mig *m, struct final_copy *fc)
 {
-	hmlm_mig_batch_iocbs(m, fc->pc, fc->nr, fc->cbs, 0);
-	fc->inflight = hmlm_mig_aio_submit_all(m, fc->cbs, fc->nr, &fc->ret);
+	fc->inflight = hmlm_mig_ring_submit(m, fc->pc, fc->nr, 0, &fc->ret);
 }
 
 /*
@@ -72,11 +69,9 @@ int hmlm_mig_final_copy_done(struct mig *m, struct final_copy *fc, int ok)
 {
 	if (!fc->nr)
 		return 0;
-	fc->ret = hmlm_mig_aio_wait_all(m, fc->inflight, fc->ret);
-	if (!fc->ret && ok) {
-		hmlm_mig_batch_iocbs(m, fc->pc, fc->nr, fc->cbs, 1);
-		fc->ret = hmlm_mig_aio_run(m, fc->cbs, fc->nr);
-	}
+	fc->ret = hmlm_mig_ring_wait_all(m, fc->inflight, fc->ret);
+	if (!fc->ret && ok)
+		fc->ret = hmlm_mig_ring_run(m, fc->pc, fc->nr, 1);
 	if (!fc->ret && ok)
 		hmlm_mig_batch_account(m, fc->pc, fc->nr);
 	m->r->stopcopy_ns = hmlm_now_ns() - fc->t0;

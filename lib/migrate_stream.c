@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -218,6 +219,9 @@ struct rx {
 	void *buf;			/* aligned, for O_DIRECT writes */
 	size_t buf_len;
 	uint64_t t_final;		/* the FINAL round began (downtime) */
+	int fd;				/* the stream */
+	uint64_t t_bytes;		/* the last bytes came in */
+	int timed_out;			/* a wait passed its bound */
 };
 
 /*
@@ -440,6 +444,67 @@ static int rx_finish(struct rx *x)
 	return 0;
 }
 
+/*
+ * When the wait for the stream's next bytes ends (0: never): after
+ * recv_timeout_us without any, and stop_deadline_us after the FINAL round
+ * began (the source is suspended and holds no longer than that either).
+ */
+static uint64_t rx_wait_end(const struct rx *x)
+{
+	uint64_t end = 0, e;
+
+	if (x->p.recv_timeout_us)
+		end = x->t_bytes + x->p.recv_timeout_us * 1000;
+	if (x->p.stop_deadline_us && x->t_final) {
+		e = x->t_final + x->p.stop_deadline_us * 1000;
+		if (!end || e < end)
+			end = e;
+	}
+	return end;
+}
+
+/*
+ * The stream reader's read (struct hmlm_stream_io): the fd polled in
+ * WAIT_SLICE_MS slices, the progress callback asked in between (it may
+ * cancel), every wait bounded by rx_wait_end(). Bytes, 0 at end of file,
+ * or a negative errno (-ETIMEDOUT, -ECANCELED).
+ */
+static long rx_read(void *arg, void *buf, size_t len)
+{
+	struct rx *x = arg;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
+		uint64_t end = rx_wait_end(x), now = hmlm_now_ns();
+		int slice = WAIT_SLICE_MS, n;
+		ssize_t k;
+
+		if (end && now >= end) {
+			x->timed_out = 1;
+			return -ETIMEDOUT;
+		}
+		if (end && end - now < WAIT_SLICE_MS * 1000000ULL)
+			slice = (int)((end - now + 999999) / 1000000);
+		n = poll(&pfd, 1, slice);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			/* ready (data, end of file or an error read reports) */
+			k = read(x->fd, buf, len);
+			if (k >= 0) {
+				x->t_bytes = hmlm_now_ns();
+				return (long)k;
+			}
+			if (errno != EINTR && errno != EAGAIN)
+				return -errno;
+			continue;
+		}
+		if (!n && x->p.progress &&
+		    x->p.progress(&x->prog, x->p.progress_arg))
+			return -ECANCELED;
+	}
+}
+
 /* hmlm_migrate_in(), its arguments checked (migrate.c) */
 int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		unsigned int nr_ns, int in_fd,
@@ -450,6 +515,7 @@ int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 	struct hmlm_stream_reader *rd = NULL;
 	struct hmlm_stream_info info;
 	struct hmlm_stream_record rec;
+	struct hmlm_stream_io io;
 	struct rx x;
 	unsigned int i;
 	int ret;
@@ -478,9 +544,16 @@ int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		x.bd[i].fd = -1;
 	/*
 	 * The stream ends at its END record: no end of file is awaited, so
-	 * the stream may ride a channel that carries more afterwards.
+	 * the stream may ride a channel that carries more afterwards. Every
+	 * wait for it is sliced and bounded (rx_read()).
 	 */
-	ret = hmlm_stream_reader_open(in_fd, 0, &info, &rd);
+	x.fd = in_fd;
+	x.t_bytes = hmlm_now_ns();
+	memset(&io, 0, sizeof(io));
+	io.size = sizeof(io);
+	io.read = rx_read;
+	io.arg = &x;
+	ret = hmlm_stream_reader_open_io(&io, 0, &info, &rd);
 	if (!ret)
 		ret = rx_check_format(&x, &info.state_fmt);
 	if (!ret)
@@ -496,6 +569,11 @@ int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 	}
 	if (rd)
 		report->stream_bytes = hmlm_stream_reader_bytes(rd);
+	if (x.timed_out) {
+		/* nothing more comes: the target is left as it is */
+		report->flags |= HMLM_REPORT_DEADLINE;
+		report->err_step = HMLM_STEP_STREAM;
+	}
 	if (!ret)
 		ret = rx_finish(&x);
 

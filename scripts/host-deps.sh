@@ -11,7 +11,7 @@ PKGS=(
 	dpkg-dev ninja-build meson pkg-config python3-venv
 	libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev
 	valgrind seabios qemu-system-data
-	libisal-dev libjson-c-dev libnvme-dev
+	libisal-dev libjson-c-dev libnvme-dev liburing-dev
 	clang qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	ccache
 )

@@ -32,7 +32,8 @@ E2E_LIBHMLM := $(E2E_TOP)/lib/libhmlm.a
 E2E_HAVE_MIGRATE := $(shell nm $(E2E_LIBHMLM) 2>/dev/null | grep -qs ' T hmlm_migrate$$' && \
 	nm $(E2E_LIBHMLM) | grep -qs ' T hmlm_migrate_in$$' && echo 1)
 E2E_DEFS := $(if $(E2E_HAVE_MIGRATE),-DHAVE_HMLM_MIGRATE)
-E2E_LIBS := $(if $(E2E_HAVE_MIGRATE),$(E2E_LIBHMLM))
+# libhmlm.a's own dependencies (liburing), as hmlm.pc's Requires.private
+E2E_LIBS := $(if $(E2E_HAVE_MIGRATE),$(E2E_LIBHMLM) $(shell pkg-config --static --libs liburing))
 
 E2E_TESTS := $(E2E_SELFTESTS)/hmlm_e2e_test $(E2E_SELFTESTS)/hmlm_e2e_long_test \
 	$(E2E_SELFTESTS)/hmlm_e2e_bench

@@ -14,11 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <liburing.h>
 
 #include "kselftest_harness.h"
 #include <hmlm.h>
@@ -1145,6 +1153,22 @@ TEST_F(mig, abi_params_of_the_0_3_size_still_work)
 	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_DONE]);	/* the callback was read */
 }
 
+/* A caller of the first 0.4 layout (no recv_timeout_us) is not timed out. */
+TEST_F(mig, abi_params_of_the_first_0_4_size_have_no_recv_timeout)
+{
+	struct hmlm_migrate_params old = self->p;
+	int fd;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	old.size = HMLM_MIGRATE_PARAMS_SIZE_VER1;
+	old.recv_timeout_us = 1;	/* every read would time out if read */
+	fd = open(self->stream_path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, hmlm_migrate_in(self->dst, &self->map, 1, fd, &old, &self->r));
+	close(fd);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
 TEST_F(mig, abi_params_rules)
 {
 	struct {
@@ -1552,6 +1576,302 @@ TEST_F(mig, out_stalled_channel_bounded_by_stop_deadline)
 	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
 	close(p[0]);
 	close(p[1]);
+}
+
+#if defined(__x86_64__)
+#define AUDIT_ARCH_HERE AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_HERE AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef AUDIT_ARCH_HERE
+/*
+ * io_uring_setup() fails with EPERM in this process from here on, as
+ * under a container's seccomp profile that denies io_uring (Docker's
+ * default does). The harness runs each test in a child of its own.
+ */
+static int deny_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_HERE, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(f) / sizeof(f[0]), .filter = f,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -errno;
+	return 0;
+}
+#endif
+
+/* io_uring instances this process holds (its fds' links). */
+static int uring_fds(void)
+{
+	char link[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		ssize_t k;
+
+		k = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = '\0';
+		if (strstr(link, "io_uring"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* on_progress, and how many rings the process held when suspended */
+static int rings_at_suspended = -1;
+
+static int progress_count_rings(const struct hmlm_progress *p, void *arg)
+{
+	if (p->phase == HMLM_PHASE_SUSPENDED && rings_at_suspended < 0)
+		rings_at_suspended = uring_fds();
+	return on_progress(p, arg);
+}
+
+/*
+ * A migration whose copy engine has work in every part: a round of three
+ * dirty extents, two in the stop-and-copy, the target's flush. 0 when the
+ * target got all of it.
+ */
+static int migrate_round_and_stopcopy(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(mig) *self)
+{
+	int ret;
+
+	self->c.dirty_each_round = 2;
+	self->c.dirty_precopy = 3;
+	self->p.converge_bytes = 1 << 30;
+	self->p.progress = progress_count_rings;
+	rings_at_suspended = -1;
+	ret = hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p,
+			   &self->r);
+	if (ret)
+		return ret;
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_EQ(3u * 8 * LBA, self->r.round_bytes[1]);
+	EXPECT_EQ(2u * 8 * LBA, self->r.stopcopy_bytes);
+	return 0;
+}
+
+/*
+ * The rounds' dirty extents, the stop-and-copy and the target's flush go
+ * through one io_uring of the migration: it is there while the source is
+ * suspended, gone after the call, and the report does not say SYNC_IO.
+ */
+TEST_F(mig, dirty_extents_copied_through_io_uring)
+{
+	int before = uring_fds();
+
+	ASSERT_EQ(0, migrate_round_and_stopcopy(_metadata, self));
+	EXPECT_FALSE(self->r.flags & HMLM_REPORT_SYNC_IO);
+	EXPECT_EQ(before + 1, rings_at_suspended);
+	EXPECT_EQ(before, uring_fds());
+}
+
+/*
+ * A process that may not set up an io_uring (seccomp here; an old kernel
+ * or kernel.io_uring_disabled act the same) migrates through the
+ * synchronous path: every byte arrives, the report says SYNC_IO.
+ */
+TEST_F(mig, no_io_uring_falls_back_to_synchronous_copies)
+{
+#ifdef AUDIT_ARCH_HERE
+	struct io_uring ring;
+
+	ASSERT_EQ(0, deny_io_uring());
+	/* the premise: the ring cannot be had */
+	ASSERT_EQ(-EPERM, io_uring_queue_init(8, &ring, 0));
+	ASSERT_EQ(0, migrate_round_and_stopcopy(_metadata, self));
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SYNC_IO);
+	EXPECT_EQ(0, rings_at_suspended);
+	EXPECT_EQ(1u, self->f.dst.resumes);
+#else
+	SKIP(return, "no seccomp architecture constant for this host");
+#endif
+}
+
+/* Feeds the first @len bytes of a stream file into a pipe, then stalls. */
+struct stall {
+	int from, to;
+	uint64_t len;
+	volatile int fed;	/* all @len bytes are in the pipe */
+	volatile int done;	/* the reader gave up: close the channel */
+};
+
+/* when the stalling channel had fed all it will (0: not yet) */
+static volatile uint64_t stall_fed_ns;
+
+static void *stall_run(void *arg)
+{
+	struct stall *st = arg;
+	char buf[4096];
+	uint64_t left = st->len;
+	ssize_t n;
+
+	while (left) {
+		n = read(st->from, buf, left < sizeof(buf) ? left : sizeof(buf));
+		if (n <= 0 || write(st->to, buf, n) != n)
+			break;
+		left -= (uint64_t)n;
+	}
+	stall_fed_ns = now_ns_test();
+	st->fed = 1;
+	while (!st->done)
+		usleep(1000);
+	return NULL;
+}
+
+/* Where the stream at @path has its FINAL round record behind it. */
+static uint64_t after_final_round(const char *path)
+{
+	struct hmlm_stream_reader *rd;
+	struct hmlm_stream_info info;
+	struct hmlm_stream_record rec;
+	uint64_t off = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || hmlm_stream_reader_open(fd, 0, &info, &rd))
+		return 0;
+	while (hmlm_stream_read_record(rd, &rec) > 0) {
+		if (rec.type == HMLM_STREAM_REC_ROUND &&
+		    (rec.round.flags & HMLM_STREAM_ROUND_FINAL)) {
+			off = hmlm_stream_reader_bytes(rd);
+			break;
+		}
+	}
+	hmlm_stream_reader_close(rd);
+	close(fd);
+	return off;
+}
+
+/* hmlm_migrate_in() of the first @len bytes, over a channel that stalls. */
+static int in_stalled(FIXTURE_DATA(mig) *self, uint64_t len,
+		      uint64_t *elapsed_ns)
+{
+	struct stall st = { 0 };
+	pthread_t th;
+	uint64_t t0;
+	int p[2], ret;
+
+	if (pipe(p))
+		return -errno;
+	stall_fed_ns = 0;
+	st.from = open(self->stream_path, O_RDONLY);
+	st.to = p[1];
+	st.len = len;
+	if (st.from < 0 || pthread_create(&th, NULL, stall_run, &st))
+		return -EBADF;
+	alarm(20);	/* without a bound: blocked for ever */
+	t0 = now_ns_test();
+	ret = hmlm_migrate_in(self->dst, &self->map, 1, p[0], &self->p,
+			      &self->r);
+	*elapsed_ns = now_ns_test() - t0;
+	alarm(0);
+	st.done = 1;
+	pthread_join(th, NULL);
+	close(st.from);
+	close(p[0]);
+	close(p[1]);
+	return ret;
+}
+
+/*
+ * A source that stops sending in the middle of the stream (a hung ssh, a
+ * dead sender) cannot hold hmlm_migrate_in() for ever: after
+ * recv_timeout_us without bytes it fails with ETIMEDOUT, and the target,
+ * suspended by its VMM, is neither given a state nor resumed, also after
+ * its session ends.
+ */
+TEST_F(mig, in_stalled_source_times_out_target_stays_suspended)
+{
+	struct stat sb;
+	uint64_t ns;
+
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	ASSERT_EQ(0, stat(self->stream_path, &sb));
+	ASSERT_EQ(0, hmlm_suspend(self->dst, HMLM_SUSPEND_KEEP, 0));
+	self->p.progress = NULL;
+	self->p.recv_timeout_us = 200000;
+	EXPECT_EQ(-ETIMEDOUT, in_stalled(self, (uint64_t)sb.st_size / 2, &ns));
+	EXPECT_LE(200000000ULL, ns);
+	EXPECT_GT(5000000000ULL, ns);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_EQ(HMLM_STEP_STREAM, self->r.err_step);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
+	fake_release(&self->f.dst);
+	EXPECT_TRUE(self->f.dst.suspended);
+	EXPECT_EQ(0u, self->f.dst.resumes);
+}
+
+/*
+ * Once the FINAL round arrived the source is suspended: the target waits
+ * for the rest no longer than stop_deadline_us (the source gives up then
+ * too), even without recv_timeout_us.
+ */
+TEST_F(mig, in_stop_deadline_bounds_the_wait_after_the_final_round)
+{
+	uint64_t off, ns;
+
+	self->c.dirty_precopy = 2;
+	self->p.converge_bytes = 1;
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	off = after_final_round(self->stream_path);
+	ASSERT_LT(0u, off);
+	self->p.progress = NULL;
+	self->p.stop_deadline_us = 200000;
+	EXPECT_EQ(-ETIMEDOUT, in_stalled(self, off, &ns));
+	EXPECT_LE(200000000ULL, ns);
+	EXPECT_GT(5000000000ULL, ns);
+	EXPECT_TRUE(self->r.flags & HMLM_REPORT_DEADLINE);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
+}
+
+/*
+ * Cancels once the channel has stalled for 300 ms: only a callback asked
+ * while the read waits (no record completes any more) can see that.
+ */
+static int cancel_when_stalled(const struct hmlm_progress *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return stall_fed_ns && now_ns_test() - stall_fed_ns > 300000000ULL;
+}
+
+/* A wait for a stalled stream is cancelled through the progress callback. */
+TEST_F(mig, in_cancel_reaches_a_stalled_read)
+{
+	uint64_t ns;
+
+	ASSERT_EQ(0, out_to_file(_metadata, self));
+	self->p.progress = cancel_when_stalled;
+	EXPECT_EQ(-ECANCELED, in_stalled(self, 4096, &ns));
+	EXPECT_GT(5000000000ULL, ns);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
 }
 
 TEST_HARNESS_MAIN

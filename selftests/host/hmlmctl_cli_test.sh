@@ -150,13 +150,39 @@ unmapped_namespace_named() {
 	run migrate-in --ns 2=1:"$T/dst" $MMC $DST < "$T/stream" 2> "$T/e"
 	[ $? = 1 ] && grep -q "namespaces do not match --ns" "$T/e" && ! grep -q 'No such file' "$T/e"
 }
+stalled_source_times_out() {
+	local t0 t1 w rc
+	run migrate-out --ns 1:"$T/src" $MMC $SRC > "$T/stream" 2> /dev/null || return 1
+	rm -f "$T/fifo" && mkfifo "$T/fifo" || return 1
+	# the source sends 5000 bytes, then nothing while it holds the channel
+	{ head -c 5000 "$T/stream"; sleep 10; } > "$T/fifo" &
+	w=$!
+	t0=$(date +%s%N)
+	run --json migrate-in --recv-timeout-us 300000 --ns 1=1:"$T/dst" \
+		$MMC $DST < "$T/fifo" > "$T/o"
+	rc=$?
+	t1=$(date +%s%N)
+	pkill -P $w sleep; wait $w 2> /dev/null
+	echo "rc $rc after $(( (t1 - t0) / 1000000 )) ms"; cat "$T/o"
+	[ $rc = 1 ] && [ $(( (t1 - t0) / 1000000 )) -lt 5000 ] && valid_json "$T/o" &&
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (r["result"] == -110 and r["deadline"]))' "$T/o" &&
+	{ head -c 5000 "$T/stream"; sleep 10; } > "$T/fifo" &
+	w=$!
+	run migrate-in --recv-timeout-us 300000 --ns 1=1:"$T/dst" $MMC $DST \
+		< "$T/fifo" 2> "$T/e"
+	rc=$?
+	pkill -P $w sleep; wait $w 2> /dev/null
+	[ $rc = 1 ] && grep -q 'the source stalled' "$T/e" &&
+	{ run migrate --recv-timeout-us 5 $MMC $SRC $MMC $DST 2> "$T/e"; [ $? = 2 ]; } &&
+	grep -q -- '--recv-timeout-us: migrate-in only' "$T/e"
+}
 unknown_command() {
 	run frobnicate 2> "$T/e"
 	[ $? = 2 ] && grep -q "unknown command 'frobnicate'" "$T/e"
 }
 
 echo "TAP version 13"
-echo "1..19"
+echo "1..20"
 check "every command's --help exits 0" help_exits_0
 check "cntlid DEV abc exits 2 naming the argument" cntlid_not_a_number
 check "010 is refused, 0x2 is 2 (never octal)" no_octal
@@ -175,6 +201,7 @@ check "--target-formats: refused before anything is written" target_formats_refu
 check "migrate-in refuses an announced format it cannot take" target_refuses_announced_format
 check "stream errors say what is wrong with the stream" stream_errors_named
 check "a namespace map mismatch is named, not ENOENT" unmapped_namespace_named
+check "migrate-in --recv-timeout-us gives up on a stalled source" stalled_source_times_out
 check "an unknown command is a usage error" unknown_command
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ $fail = 0 ]

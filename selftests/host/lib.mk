@@ -35,6 +35,8 @@ LIBMK_DEPS := $(LIBMK_LIBSRCS) $(LIBMK_TOP)/lib/internal.h \
 	$(LIBMK_TOP)/lib/migrate_int.h $(LIBMK_TOP)/include/hmlm.h \
 	$(LIBMK_TOP)/include/uapi/linux/nvme_hmlm.h $(LIBMK_DIR)/lib.mk
 
+# the copy engine's io_uring (lib/Makefile)
+LIBMK_URING := $(shell pkg-config --libs liburing)
 LIBMK_MOCK := $(LIBMK_DIR)/hmlm_mock.so
 LIBMK_HOST_PROGS := $(addprefix $(LIBMK_DIR)/,hmlm_ioctl_test hmlm_migrate_test)
 LIBMK_GUEST_PROGS := $(LIBMK_SELFTESTS)/hmlm_lib_test \
@@ -54,7 +56,8 @@ $(LIBMK_MOCK): $(LIBMK_DIR)/hmlm_mock.c $(LIBMK_DIR)/hmlm_mock.h
 $(LIBMK_HOST_PROGS): $(LIBMK_DIR)/%: $(LIBMK_DIR)/%.c $(LIBMK_DEPS) \
 		$(LIBMK_DIR)/fakedev.h $(LIBMK_MOCK)
 	$(LIBMK_CC) $(LIBMK_CPPFLAGS) $(LIBMK_CFLAGS) $(LIBMK_SAN) -pthread \
-		-o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_MOCK) -Wl,-rpath,'$$ORIGIN' -ldl
+		-o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_MOCK) -Wl,-rpath,'$$ORIGIN' -ldl \
+		$(LIBMK_URING)
 
 # Standalone only: included from selftests/Makefile, lib/udrv.mk has the rule.
 ifndef UDRV_LIB
@@ -67,19 +70,30 @@ $(LIBMK_SELFTESTS)/hmlm_lib_test: $(LIBMK_SELFTESTS)/guest/hmlm_lib_test.c \
 		$(LIBMK_SELFTESTS)/lib/bench.h
 	$(LIBMK_CC) $(LIBMK_CPPFLAGS) -I$(LIBMK_SELFTESTS)/lib \
 		-I$(LIBMK_SELFTESTS) $(LIBMK_CFLAGS) -Wno-clobbered -pthread \
-		-o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_UDRV) -static
+		-o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_UDRV) $(LIBMK_URING) -static
 
 # lib/examples/migrate.c, static, run by guest/lib_migrate_test.sh
 $(LIBMK_SELFTESTS)/lib_example_migrate: $(LIBMK_TOP)/lib/examples/migrate.c \
 		$(LIBMK_DEPS)
 	$(LIBMK_CC) -I$(LIBMK_TOP)/include -I$(LIBMK_TOP)/include/uapi \
-		$(LIBMK_CFLAGS) -o $@ $< $(LIBMK_LIBSRCS) -static
+		$(LIBMK_CFLAGS) -o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_URING) -static
+
+# The copy engine's throughput (not a test, no sanitizers): copy_bench
+$(LIBMK_DIR)/copy_bench: $(LIBMK_DIR)/copy_bench.c $(LIBMK_DEPS) \
+		$(LIBMK_DIR)/fakedev.h $(LIBMK_MOCK)
+	$(LIBMK_CC) $(LIBMK_CPPFLAGS) $(filter-out -O1,$(LIBMK_CFLAGS)) -O2 \
+		-o $@ $< $(LIBMK_LIBSRCS) $(LIBMK_MOCK) -Wl,-rpath,'$$ORIGIN' \
+		-ldl $(LIBMK_URING)
+
+.PHONY: copy-bench
+copy-bench: $(LIBMK_DIR)/copy_bench
 
 libmk-run: $(LIBMK_HOST_PROGS)
 	@rc=0; for t in $^; do $$t || rc=1; done; exit $$rc
 
 libmk-clean:
-	rm -f $(LIBMK_HOST_PROGS) $(LIBMK_MOCK) $(LIBMK_GUEST_PROGS)
+	rm -f $(LIBMK_HOST_PROGS) $(LIBMK_MOCK) $(LIBMK_GUEST_PROGS) \
+		$(LIBMK_DIR)/copy_bench
 
 ifeq ($(LIBMK_STANDALONE),1)
 .PHONY: all run clean

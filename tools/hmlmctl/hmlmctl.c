@@ -490,6 +490,10 @@ static int cmd_cntlid(const struct cmd *c, int argc, char **argv)
 	"  --converge BYTES  stop the rounds under BYTES dirty (k/m/g suffixes)\n" \
 	"  --budget-us US    downtime budget in microseconds (reported)\n" \
 	"  --log-entries N   migration queue slots, 16..1048576\n" \
+	"  --stop-deadline-us US  the longest the source stays suspended; on the\n" \
+	"                    target the longest from the FINAL round to END\n" \
+	"  --recv-timeout-us US   migrate-in: the longest wait for the stream's\n" \
+	"                    next bytes (default: none)\n" \
 	"  --no-alloc        copy whole namespaces (no allocated-LBA query)\n" \
 	"  --no-resume       leave the target suspended\n" \
 	"  --progress        draw a progress bar on stderr (default on a terminal)\n"

@@ -662,6 +662,10 @@ static void print_report(FILE *out, const char *what, int ret,
 			r->flags & HMLM_REPORT_BUDGET_EXCEEDED));
 		json_object_object_add(o, "source_resumed", json_object_new_boolean(
 			r->flags & HMLM_REPORT_SOURCE_RESUMED));
+		json_object_object_add(o, "deadline", json_object_new_boolean(
+			r->flags & HMLM_REPORT_DEADLINE));
+		json_object_object_add(o, "sync_io", json_object_new_boolean(
+			r->flags & HMLM_REPORT_SYNC_IO));
 		json_print(out, o);
 		return;
 	}
@@ -835,6 +839,8 @@ static int parse_mig_opts(const struct cmd *cm, int argc, char **argv,
 		{ "no-resume", no_argument, NULL, 'R' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "target-formats", required_argument, NULL, 'T' },
+		{ "stop-deadline-us", required_argument, NULL, 'D' },
+		{ "recv-timeout-us", required_argument, NULL, 'W' },
 		CMD_HELP_OPT,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -845,7 +851,7 @@ static int parse_mig_opts(const struct cmd *cm, int argc, char **argv,
 	a->p.size = sizeof(a->p);
 	a->show_progress = isatty(2) && !json;
 	optind = 0;	/* a full re-initialisation of getopt */
-	while ((c = getopt_long(argc, argv, "n:r:c:b:e:ARpT:h", o, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:r:c:b:e:ARpT:D:W:h", o, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (a->nr_ns == MAX_NS) {
@@ -895,6 +901,23 @@ static int parse_mig_opts(const struct cmd *cm, int argc, char **argv,
 			if (parse_num("--log-entries", optarg, 16, 1U << 20, 0, &v))
 				return 2;
 			a->p.log_entries = (unsigned int)v;
+			break;
+		case 'D':
+			if (parse_num("--stop-deadline-us", optarg, 1,
+				      UINT64_MAX / 1000, 0, &v))
+				return 2;
+			a->p.stop_deadline_us = v;
+			break;
+		case 'W':
+			if (strcmp(cm->name, "migrate-in")) {
+				fprintf(stderr, "hmlmctl: --recv-timeout-us: "
+					"migrate-in only\n");
+				return 2;
+			}
+			if (parse_num("--recv-timeout-us", optarg, 1,
+				      UINT64_MAX / 1000, 0, &v))
+				return 2;
+			a->p.recv_timeout_us = v;
 			break;
 		case 'h':
 			return cmd_usage(cm, 0);
@@ -972,6 +995,10 @@ int cmd_migrate(const struct cmd *cm, int argc, char **argv)
 		else if (ret == -ENOENT && dir > 0)
 			why = "the stream's namespaces do not match --ns (every "
 			      "source NSID of the stream must be mapped)";
+		else if (ret == -ETIMEDOUT && dir > 0)
+			why = "the source stalled (--recv-timeout-us, or "
+			      "--stop-deadline-us after its final round): the "
+			      "target was given no state and not resumed";
 		if (why)
 			fprintf(stderr, "hmlmctl: %s: %s\n", what, why);
 		else if (ret == -EIO && r.nvme_status)
