@@ -729,7 +729,8 @@ enum hmlm_step {
  *	completing (the controller was not running).
  * @stopcopy_ns: The stop-and-copy: from the STOPCOPY callback to its last
  *	write. When it fits one batch its reads overlap the last Track
- *	Receive, which it then contains (@mem_drain_ns).
+ *	Receive and its writes Get Controller State, which it then
+ *	contains (@mem_drain_ns, @state_get_ns).
  * @mem_ranges_reported: Dirty memory ranges the device reported.
  * @state_bytes: Size of the controller state.
  * @stream_bytes: Bytes written or read through the stream (out/in).

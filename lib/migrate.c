@@ -336,15 +336,14 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 		ret = hmlm_mig_finish_source(&m, &fc);
 	/*
 	 * The stop-and-copy's reads run while the last memory report is
-	 * read, the flush of its writes while the state is read and set:
-	 * the target resumes once all completed.
+	 * read, its writes while the state is read, the flush of them while
+	 * the state is set: the target resumes once all completed.
 	 */
 	if (!ret)
 		ret = hmlm_mig_mem_final(&m);
-	r2 = hmlm_mig_final_copy_done(&m, &fc, !ret);
+	r2 = hmlm_mig_final_copy_write(&m, &fc, !ret);
 	if (!ret)
 		ret = hmlm_mig_fail(&m, HMLM_STEP_COPY, r2);
-	syncing = ret ? 0 : hmlm_mig_sync_start(&m);
 	if (!ret) {
 		t0 = hmlm_now_ns();
 		ret = hmlm_state_get_caps(src, &sc, &fmt, STATE_SIZE_HINT, &st);
@@ -352,11 +351,12 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 		report->state_get_ns = hmlm_now_ns() - t0;
 		report->state_bytes = st.len;
 	}
-	if (ret) {
-		if (syncing)
-			hmlm_mig_sync_wait(&m, syncing);
+	r2 = hmlm_mig_final_copy_done(&m, &fc);
+	if (!ret)
+		ret = hmlm_mig_fail(&m, HMLM_STEP_COPY, r2);
+	if (ret)
 		goto cancel;
-	}
+	syncing = hmlm_mig_sync_start(&m);
 	/* ====== hand-over: state, KEEP, Resume (migrate_handover.c) ====== */
 	m.cancel_ok = 0;
 	/* no cancel from here; the deadline still holds until the commit */

@@ -142,13 +142,15 @@ struct piece {
 
 /*
  * The stop-and-copy of hmlm_migrate() as one batch whose reads overlap
- * the last memory report (an admin command of the downtime). Only a set
- * that fits one batch; a larger one is copied by copy_dirty() at once.
+ * the last memory report and whose writes overlap Get Controller State
+ * (admin commands of the downtime). Only a set that fits one batch; a
+ * larger one is copied by copy_dirty() at once.
  */
 struct final_copy {
 	struct piece pc[BATCH_IOS];
 	unsigned int nr;	/* pieces; 0: none planned */
-	unsigned int inflight;	/* reads submitted */
+	unsigned int inflight;	/* reads, then writes, submitted */
+	int writing;		/* the writes are the ones in flight */
 	int ret;		/* the first error */
 	uint64_t t0;		/* the stop-and-copy started */
 };
@@ -182,7 +184,8 @@ int hmlm_mig_mem_drain(struct mig *m, int final);
 void hmlm_mig_mem_stop(struct mig *m);
 int hmlm_mig_write_round(struct mig *m, uint32_t flags, uint64_t dirty);
 int hmlm_mig_settle_round(struct mig *m);
-int hmlm_mig_final_copy_done(struct mig *m, struct final_copy *fc, int ok);
+int hmlm_mig_final_copy_write(struct mig *m, struct final_copy *fc, int ok);
+int hmlm_mig_final_copy_done(struct mig *m, struct final_copy *fc);
 int hmlm_mig_stop_source(struct mig *m, uint64_t *t_suspended);
 int hmlm_mig_finish_source(struct mig *m, struct final_copy *fc);
 int hmlm_mig_mem_final(struct mig *m);

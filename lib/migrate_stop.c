@@ -62,19 +62,41 @@ static void final_copy_reads(struct mig *m, struct final_copy *fc)
 }
 
 /*
- * Reaps the reads and, if @ok and they all worked, writes what they read.
- * Nothing of @fc is in flight after it, whatever it returns.
+ * Reaps the reads and, if @ok and they all worked, submits the writes of
+ * what they read without waiting for them: Get Controller State runs
+ * while they do. hmlm_mig_final_copy_done() reaps them; until then they
+ * may be in flight, whatever it returns.
  */
-int hmlm_mig_final_copy_done(struct mig *m, struct final_copy *fc, int ok)
+int hmlm_mig_final_copy_write(struct mig *m, struct final_copy *fc, int ok)
 {
 	if (!fc->nr)
 		return 0;
 	fc->ret = hmlm_mig_ring_wait_all(m, fc->inflight, fc->ret);
-	if (!fc->ret && ok)
-		fc->ret = hmlm_mig_ring_run(m, fc->pc, fc->nr, 1);
-	if (!fc->ret && ok)
-		hmlm_mig_batch_account(m, fc->pc, fc->nr);
+	fc->inflight = 0;
+	if (!fc->ret && ok) {
+		fc->inflight = hmlm_mig_ring_submit(m, fc->pc, fc->nr, 1,
+						    &fc->ret);
+		fc->writing = 1;
+	}
+	return fc->ret;
+}
+
+/*
+ * Reaps the writes of hmlm_mig_final_copy_write(): the stop-and-copy is
+ * on the target's media (before its flush) once it returns 0. Nothing of
+ * @fc is in flight after it, whatever it returns.
+ */
+int hmlm_mig_final_copy_done(struct mig *m, struct final_copy *fc)
+{
+	if (!fc->nr)
+		return 0;
+	if (fc->inflight)
+		fc->ret = hmlm_mig_ring_wait_all(m, fc->inflight, fc->ret);
+	fc->inflight = 0;
 	m->r->stopcopy_ns = hmlm_now_ns() - fc->t0;
+	if (fc->writing && !fc->ret)
+		hmlm_mig_batch_account(m, fc->pc, fc->nr);
+	fc->writing = 0;
 	return fc->ret;
 }
 
@@ -134,7 +156,8 @@ static int stop_and_copy_all(struct mig *m)
 /*
  * After hmlm_mig_stop_source(): the drain to the "suspended" marker, the
  * stop-and-copy. With @fc, a set that fits one batch is only planned and
- * its reads submitted: hmlm_mig_final_copy_done() finishes it.
+ * its reads submitted: hmlm_mig_final_copy_write() and
+ * hmlm_mig_final_copy_done() finish it.
  */
 int hmlm_mig_finish_source(struct mig *m, struct final_copy *fc)
 {

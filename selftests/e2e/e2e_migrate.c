@@ -55,6 +55,8 @@ struct ctx {
 	bool marking;
 	bool precopy_seen;
 	uint64_t t_start, t_suspend, t_precopy;
+	/* when the source's STOPCOPY, STATE and RESUMED callbacks came */
+	uint64_t t_stopcopy, t_state, t_resumed;
 	/* reported dirty memory */
 	struct wl_range *mem;
 	size_t nmem, capmem;
@@ -142,13 +144,57 @@ static int progress_cb(const struct hmlm_progress *p, void *arg)
 	case HMLM_PHASE_SUSPENDED:
 		on_suspended(c);
 		break;
+	case HMLM_PHASE_STOPCOPY:
+		if (!c->t_stopcopy)
+			c->t_stopcopy = e2e_now_ns();
+		break;
+	case HMLM_PHASE_STATE:
+		if (!c->t_state)
+			c->t_state = e2e_now_ns();
+		break;
 	case HMLM_PHASE_RESUMED:
+		if (!c->t_resumed)
+			c->t_resumed = e2e_now_ns();
 		note(c->cfg, "target resumed");
 		break;
 	default:
 		break;
 	}
 	return 0;
+}
+
+/* the target's side of the stream engine: when its phases came */
+struct in_times {
+	uint64_t t_stopcopy, t_state, t_resumed;
+};
+
+static int in_progress_cb(const struct hmlm_progress *p, void *arg)
+{
+	struct in_times *t = arg;
+	uint64_t *at = NULL;
+
+	switch (p->phase) {
+	case HMLM_PHASE_STOPCOPY:
+		at = &t->t_stopcopy;
+		break;
+	case HMLM_PHASE_STATE:
+		at = &t->t_state;
+		break;
+	case HMLM_PHASE_RESUMED:
+		at = &t->t_resumed;
+		break;
+	default:
+		break;
+	}
+	if (at && !*at)
+		*at = e2e_now_ns();
+	return 0;
+}
+
+/* @t (a callback's time) from the downtime's start @t0; 0: it never came */
+static uint64_t since(uint64_t t0, uint64_t t)
+{
+	return t && t0 && t > t0 ? t - t0 : 0;
 }
 
 static int mem_cb(const struct hmlm_mem_range *ranges, unsigned int nr, void *arg)
@@ -226,6 +272,7 @@ static void fill_params(struct ctx *c, struct hmlm_migrate_params *p,
 }
 
 struct in_thread {
+	struct in_times times;
 	struct hmlm_session *dst;
 	const struct hmlm_ns_map *map;
 	int fd;
@@ -301,7 +348,8 @@ static int run_lib(struct ctx *c, const struct e2e_side *from, const struct e2e_
 			fail(r, rc, "pipe: %s", strerror(errno));
 			goto out;
 		}
-		inp.progress = NULL;
+		inp.progress = in_progress_cb;
+		inp.progress_arg = &t.times;
 		inp.mem_ranges = NULL;
 		inp.nr_mem_ranges = 0;
 		inp.mem_dirty = NULL;
@@ -324,9 +372,30 @@ static int run_lib(struct ctx *c, const struct e2e_side *from, const struct e2e_
 		if (rc)
 			fail(r, rc, "hmlm_migrate_out: %d, hmlm_migrate_in: %d (status %#x/%#x)",
 			     rc, t.rc, rep.nvme_status, t.rep.nvme_status);
-		r->downtime_ns = rep.downtime_ns > t.rep.downtime_ns ? rep.downtime_ns :
-				 t.rep.downtime_ns;
+		r->out_downtime_ns = rep.downtime_ns;
+		r->in_downtime_ns = t.rep.downtime_ns;
+		/*
+		 * Each side measures its own share: the source from its Suspend
+		 * to the END written, the target from the FINAL round read to
+		 * its Resume. The VM is stopped from the one to the other: the
+		 * source's Suspend (its SUSPENDED callback less the Suspend's
+		 * own time) to the target's RESUMED callback.
+		 */
+		if (c->t_suspend && t.times.t_resumed > c->t_suspend)
+			r->downtime_ns = t.times.t_resumed - c->t_suspend + rep.suspend_ns;
+		else
+			r->downtime_ns = rep.downtime_ns > t.rep.downtime_ns ?
+					 rep.downtime_ns : t.rep.downtime_ns;
 		r->stream_bytes = rep.stream_bytes;
+		/* the target's Suspend, Set Controller State and Resume */
+		r->state_set_ns = t.rep.state_set_ns;
+		if (c->t_suspend) {
+			uint64_t t_down = c->t_suspend - rep.suspend_ns;
+
+			r->at_in_stopcopy_ns = since(t_down, t.times.t_stopcopy);
+			r->at_in_state_ns = since(t_down, t.times.t_state);
+			r->at_in_resumed_ns = since(t_down, t.times.t_resumed);
+		}
 	} else {
 		rc = hmlm_migrate(src, dst, &map, 1, &params, &rep);
 		r->total_ns = e2e_now_ns() - t0;
@@ -335,8 +404,14 @@ static int run_lib(struct ctx *c, const struct e2e_side *from, const struct e2e_
 			fail(r, rc, "hmlm_migrate: %s (NVMe status %#x)", strerror(-rc),
 			     rep.nvme_status);
 	}
-	if (c->t_suspend)
+	if (c->t_suspend) {
+		uint64_t t_down = c->t_suspend - rep.suspend_ns;
+
 		r->precopy_ns = c->t_suspend - (c->t_precopy ? c->t_precopy : t0);
+		r->at_stopcopy_ns = since(t_down, c->t_stopcopy);
+		r->at_state_ns = since(t_down, c->t_state);
+		r->at_resumed_ns = since(t_down, c->t_resumed);
+	}
 out:
 	hmlm_session_close(src);
 	hmlm_session_close(dst);
@@ -865,6 +940,14 @@ void e2e_print_kv(FILE *f, const char *p, const struct e2e_cfg *cfg, const struc
 	KV("state_get_ns", "%llu", (unsigned long long)r->state_get_ns);
 	KV("state_set_ns", "%llu", (unsigned long long)r->state_set_ns);
 	KV("resume_ns", "%llu", (unsigned long long)r->resume_ns);
+	KV("at_stopcopy_ns", "%llu", (unsigned long long)r->at_stopcopy_ns);
+	KV("at_state_ns", "%llu", (unsigned long long)r->at_state_ns);
+	KV("at_resumed_ns", "%llu", (unsigned long long)r->at_resumed_ns);
+	KV("at_in_stopcopy_ns", "%llu", (unsigned long long)r->at_in_stopcopy_ns);
+	KV("at_in_state_ns", "%llu", (unsigned long long)r->at_in_state_ns);
+	KV("at_in_resumed_ns", "%llu", (unsigned long long)r->at_in_resumed_ns);
+	KV("out_downtime_ns", "%llu", (unsigned long long)r->out_downtime_ns);
+	KV("in_downtime_ns", "%llu", (unsigned long long)r->in_downtime_ns);
 	KV("workload_rewritten_bytes", "%llu", (unsigned long long)r->ideal_rewritten_bytes);
 	KV("dirty_extents", "%llu", (unsigned long long)r->dirty_extents);
 	KV("log_records", "%llu", (unsigned long long)r->log_records);

@@ -83,6 +83,17 @@ struct e2e_result {
 	/* where the downtime went (libhmlm engines; 0 for the baselines) */
 	uint64_t suspend_ns, callback_ns, log_drain_ns, mem_drain_ns;
 	uint64_t stopcopy_ns, state_get_ns, state_set_ns, resume_ns;
+	/*
+	 * The same from outside: when the progress callbacks came, from the
+	 * Suspend issued on the source (0: that callback never came). The
+	 * source's STOPCOPY, STATE (state read) and RESUMED; for the stream
+	 * engine the target's (hmlm_migrate_in()) STOPCOPY (the FINAL round
+	 * record read), STATE (END verified, flushed) and RESUMED.
+	 */
+	uint64_t at_stopcopy_ns, at_state_ns, at_resumed_ns;
+	uint64_t at_in_stopcopy_ns, at_in_state_ns, at_in_resumed_ns;
+	/* stream: each side's own downtime (downtime_ns spans both) */
+	uint64_t out_downtime_ns, in_downtime_ns;
 
 	/* memory tracking */
 	bool mem_checked;

@@ -448,9 +448,12 @@ TEST_F(mig, target_suspend_failure_leaves_source_running)
 	EXPECT_EQ(0u, self->c.phases[HMLM_PHASE_SUSPENDED]);
 }
 
-TEST_F(mig, target_resumed_after_stopcopy_and_state)
+/*
+ * The settle round's writes (three extents) are left for the stop-and-copy;
+ * what the target holds when it is resumed goes to at_resume.
+ */
+static void three_left_for_stopcopy(FIXTURE_DATA(mig) *self)
 {
-	/* the settle round's writes are left for the stop-and-copy */
 	self->c.dirty_precopy = 1;
 	self->c.dirty_each_round = 3;
 	self->p.converge_bytes = 1 << 30;
@@ -458,11 +461,74 @@ TEST_F(mig, target_resumed_after_stopcopy_and_state)
 	at_resume.src_fd = self->src_fd;
 	at_resume.dst_fd = self->dst_fd;
 	self->f.on_dst_resume = check_at_resume;
+}
+
+TEST_F(mig, target_resumed_after_stopcopy_and_state)
+{
+	three_left_for_stopcopy(self);
 	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	EXPECT_EQ(3u * 8 * LBA, self->r.stopcopy_bytes);
 	EXPECT_TRUE(at_resume.data_same);
 	EXPECT_TRUE(at_resume.state_set);
 	EXPECT_EQ(1u, self->f.dst.resumes);
+}
+
+/*
+ * Get Controller State made slow (@get_state_us) or failing (@get_state_status)
+ * on top of the fake device.
+ */
+static struct {
+	unsigned int get_state_us;
+	int get_state_status;
+} slow;
+
+static int slow_get_state_handler(int fd, unsigned long cmd, void *arg, void *priv)
+{
+	if (cmd == NVME_HMLM_GET_STATE) {
+		if (slow.get_state_status)
+			return slow.get_state_status;
+		usleep(slow.get_state_us);
+	}
+	return fake_handler(fd, cmd, arg, priv);
+}
+
+TEST_F(mig, stopcopy_writes_run_while_the_state_is_read)
+{
+	three_left_for_stopcopy(self);
+	memset(&slow, 0, sizeof(slow));
+	slow.get_state_us = 30000;
+	mock_set_handler(slow_get_state_handler, &self->f);
+	ASSERT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(3u * 8 * LBA, self->r.stopcopy_bytes);
+	EXPECT_GE(self->r.state_get_ns, 30000000u);
+	/*
+	 * The writes were reaped after the state was read, not before: the
+	 * stop-and-copy contains Get Controller State (and the Track Receive
+	 * before it) instead of adding to it.
+	 */
+	EXPECT_GE(self->r.stopcopy_ns, self->r.state_get_ns);
+	EXPECT_TRUE(at_resume.data_same);
+	EXPECT_TRUE(at_resume.state_set);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+}
+
+TEST_F(mig, state_read_failure_with_stopcopy_writes_in_flight)
+{
+	three_left_for_stopcopy(self);
+	memset(&slow, 0, sizeof(slow));
+	slow.get_state_status = 0x4006;	/* DNR, Internal Error */
+	mock_set_handler(slow_get_state_handler, &self->f);
+	EXPECT_EQ(-EIO, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(HMLM_STEP_STATE_GET, self->r.err_step);
+	EXPECT_EQ(0x4006, self->r.nvme_status);
+	/* the source runs again; the target, sent no state, too */
+	EXPECT_EQ(1u, self->f.src.resumes);
+	EXPECT_FALSE(self->f.src.suspended);
+	EXPECT_FALSE(self->f.dst.suspended);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+	EXPECT_EQ(0u, self->f.set_len);
+	/* the writes completed and were counted before the cancel */
+	EXPECT_EQ(3u * 8 * LBA, self->r.stopcopy_bytes);
 }
 
 TEST_F(mig, full_queue_recopies_everything)
