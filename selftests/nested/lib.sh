@@ -40,8 +40,12 @@ qemu10() {
 	LD_LIBRARY_PATH=$NESTED/lib $NESTED/bin/qemu-system-x86_64 "$@"
 }
 
+# qmp NAME JSON: one QMP command to the L2 QEMU NAME (its monitor is a pair
+# of FIFOs, $WORK/NAME.qmp.{in,out}: the debug kernel has no AF_UNIX).
 qmp() {
-	$NESTED/bin/qmp "$WORK/$1.qmp" "$2"
+	local pid
+	pid=$(cat "$WORK/$1.pid" 2>/dev/null || cat "$WORK/$1.shpid" 2>/dev/null)
+	QMP_PID=$pid $NESTED/bin/qmp "$WORK/$1.qmp" "$2"
 }
 
 load_vfio() {
@@ -70,16 +74,18 @@ unbind_vf() {
 }
 
 # start_l2 NAME BDF [QEMU ARGS...]: the L2 VM with BDF assigned, serial in
-# $WORK/NAME.serial, QMP on $WORK/NAME.qmp, its pid in $WORK/NAME.pid.
+# $WORK/NAME.serial, QMP on the FIFOs $WORK/NAME.qmp.{in,out}, its pid in
+# $WORK/NAME.pid.
 start_l2() {
 	local name=$1 bdf=$2
 	shift 2
 	rm -f "$WORK/$name".*
+	mkfifo "$WORK/$name.qmp.in" "$WORK/$name.qmp.out"
 	qemu10 -machine q35 -accel tcg,tb-size=64 -m 32 -nodefaults -no-user-config \
 		-display none -L $NESTED/share -kernel $NESTED/l2.elf \
 		-device "vfio-pci,host=$bdf,id=vf0${VF_PROPS:+,$VF_PROPS}" \
 		-serial "file:$WORK/$name.serial" \
-		-qmp "unix:$WORK/$name.qmp,server=on,wait=off" \
+		-qmp "pipe:$WORK/$name.qmp" \
 		-pidfile "$WORK/$name.pid" ${NESTED_TRACE:+-trace "$NESTED_TRACE"} \
 		"$@" > "$WORK/$name.log" 2>&1 &
 	echo $! > "$WORK/$name.shpid"
@@ -96,8 +102,18 @@ stop_l2() {
 	done
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	rm -f "$WORK/$name.shpid"
+	rm -f "$WORK/$name.shpid" "$WORK/$name.pid"
 }
+
+# Live migration between two QEMUs of L1 through a FIFO (QEMU's exec:
+# transport; no sockets, see qmp above): the target gets
+# -incoming "$(mig_incoming)", the source migrates to $(mig_uri).
+mig_fifo() {
+	rm -f "$WORK/mig.fifo"
+	mkfifo "$WORK/mig.fifo"
+}
+mig_incoming() { echo "exec:cat $WORK/mig.fifo"; }
+mig_uri() { echo "exec:cat > $WORK/mig.fifo"; }
 
 # wait_serial NAME REGEX TIMEOUT: waits for a line matching REGEX on the
 # L2's serial; fails at once on L2-FAIL or when QEMU exited.
