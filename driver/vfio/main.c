@@ -17,8 +17,6 @@
 #include "../hmlm_kapi.h"
 #include "nvme_vfio.h"
 
-/* How many CNTLIDs are tried to find the VF's in the secondary list. */
-#define NVMEVF_MAX_CNTLID	256
 #define NVMEVF_SUSPEND_TIMEOUT_MS	30000
 #define NVME_SC_CTRL_NOT_SUSPENDED	0x13a	/* SCT 1h, SC 3Ah */
 
@@ -364,8 +362,9 @@ static const struct vfio_migration_ops nvmevf_mig_ops = {
  * @nvdev: The device; @nvdev->pf is set.
  *
  * The VF's CNTLID is the secondary controller whose VFN is the VF's
- * number + 1; nvme_hmlm_open() reports the VFN of the CNTLID it binds, so
- * the CNTLIDs are tried in order until the VFN matches.
+ * number + 1 (nvme_hmlm_vf_cntlid(), from the PF's secondary controller
+ * list); the VFN of the session's entry is checked once more, as the list
+ * may change between the two reads.
  *
  * Context: Process context; @nvdev->state_mutex held; sleeps.
  * Return: 0 or a negative errno.
@@ -375,28 +374,26 @@ static int nvmevf_open_session(struct nvmevf_device *nvdev)
 	struct pci_dev *pdev = nvdev->core.pdev;
 	u16 want = pci_iov_vf_id(pdev) + 1, vfn, c;
 	struct hmlm_session *s;
-	int ret = -ENOENT;
+	int ret;
 
-	for (c = 1; c <= NVMEVF_MAX_CNTLID; c++) {
+	ret = nvme_hmlm_vf_cntlid(nvdev->pf, want, &c);
+	if (!ret)
 		ret = nvme_hmlm_open(nvdev->pf, c, &vfn, &s);
-		if (ret == -ENOENT || ret == -EBUSY)
-			continue;
-		if (ret > 0) {
-			pci_err(pdev, "nvme-hmlm bind failed, NVMe status %#x\n", ret);
-			return -EIO;
-		}
-		if (ret)
-			break;
-		if (vfn == want) {
-			nvdev->session = s;
-			nvdev->cntlid = c;
-			return 0;
-		}
+	if (ret > 0) {
+		pci_err(pdev, "nvme-hmlm bind failed, NVMe status %#x\n", ret);
+		return -EIO;
+	}
+	if (!ret && vfn != want) {
 		nvme_hmlm_close(s);
 		ret = -ENOENT;
 	}
-	pci_err(pdev, "no migration session on VF %u's controller: %d\n", want, ret);
-	return ret;
+	if (ret) {
+		pci_err(pdev, "no migration session on VF %u's controller: %d\n", want, ret);
+		return ret;
+	}
+	nvdev->session = s;
+	nvdev->cntlid = c;
+	return 0;
 }
 
 /**
