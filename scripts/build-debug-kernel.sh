@@ -10,14 +10,22 @@
 #
 # usage: build-debug-kernel.sh [--print-env]
 #   --print-env  only print the env path if the kernel is built; exit 1 if not
+# HMLM_DEBUG_FLAVOR=iommufd adds scripts/debug-kernel-iommufd.config (its
+# own cache key): the kernel the nested DMA-logging scenario needs.
 # HMLM_JOBS (default 2) is make's -j. An interrupted build resumes where it
 # stopped when run again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 ver=$(kernel_pkg_version)
-frag="$HMLM_TOP/scripts/debug-kernel.config"
-key=$( { echo "$ver"; cat "$frag"; } | sha256sum | cut -c1-12)
+frags=("$HMLM_TOP/scripts/debug-kernel.config")
+if [ -n "${HMLM_DEBUG_FLAVOR:-}" ]; then
+	f="$HMLM_TOP/scripts/debug-kernel-$HMLM_DEBUG_FLAVOR.config"
+	[ -f "$f" ] || die "no debug kernel flavour $HMLM_DEBUG_FLAVOR ($f)"
+	frags+=("$f")
+fi
+frag_all=$(cat "${frags[@]}")
+key=$( { echo "$ver"; echo "$frag_all"; } | sha256sum | cut -c1-12)
 top="$HMLM_CACHE/debug-kernel"
 dir="$top/$ver-$key"
 
@@ -36,7 +44,7 @@ mkdir -p "$dir"
 src="$dir/build"
 # A fragment change on a machine that built another one: start from a copy
 # of that build tree. Kbuild rebuilds only the objects whose CONFIG_ options
-# changed (fixdep), minutes instead of a full build.
+# changed (fixdep); how many that is depends on the options.
 if [ ! -f "$src/Makefile" ]; then
 	seed=$(ls -dt "$top/$ver"-*/build 2>/dev/null | while read -r d; do
 		[ -f "$(dirname "$d")/env" ] && { echo "$d"; break; }; done)
@@ -61,19 +69,19 @@ if [ ! -f "$src/Makefile" ]; then
 fi
 
 cd "$src"
-if ! cmp -s "$frag" "$dir/fragment.config" || [ ! -f .config ]; then
-	log "configuring: x86_64_defconfig + $(basename "$frag")"
+if [ "$frag_all" != "$(cat "$dir/fragment.config" 2>/dev/null)" ] || [ ! -f .config ]; then
+	log "configuring: x86_64_defconfig + ${frags[*]##*/}"
 	make -s x86_64_defconfig
-	scripts/kconfig/merge_config.sh -m -O . .config "$frag" >/dev/null
+	scripts/kconfig/merge_config.sh -m -O . .config "${frags[@]}" >/dev/null
 	make -s olddefconfig
 	# Every option the fragment sets must have survived olddefconfig.
 	bad=0
 	while IFS= read -r line; do
 		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 		grep -qxF "$line" .config || { log "Kconfig dropped: $line (got: $(grep "^${line%%=*}=" .config || echo unset))"; bad=1; }
-	done < "$frag"
-	[ $bad = 0 ] || die "the debug config is not what $(basename "$frag") asks for"
-	cp "$frag" "$dir/fragment.config"
+	done <<< "$frag_all"
+	[ $bad = 0 ] || die "the debug config is not what ${frags[*]##*/} ask for"
+	echo "$frag_all" > "$dir/fragment.config"
 fi
 
 jobs=${HMLM_JOBS:-2}

@@ -6,8 +6,10 @@
  * wrap-around, a full queue, PRP-list queues, poll/epoll, non-blocking
  * reads, LOG_STOP, DUDMQ, and what closing the fds does.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <linux/nvme_ioctl.h>
 
 #include "kselftest_harness.h"
 #include "hmlm_test.h"
@@ -324,6 +326,99 @@ TEST_F(log, suspend_dudmq_ends_log)
 	l2 = hmlm_log_start(self->hfd, 64, 0);
 	ASSERT_LE(0, l2);
 	self->lfd = l2;
+}
+
+/*
+ * Get Features, Controller Data Queue (FID 21h), through the MMC's own
+ * admin queue: the head the device holds for @cdqid.
+ */
+static int cdq_device_head(const char *pf, __u16 cdqid, __u32 *hp)
+{
+	__u32 data[128] = { 0 };
+	struct nvme_admin_cmd c = {
+		.opcode = 0x0a,
+		.addr = (__u64)(uintptr_t)data,
+		.data_len = sizeof(data),
+		.cdw10 = 0x21,
+		.cdw11 = cdqid,
+	};
+	int fd = open(pf, O_RDONLY);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = ioctl(fd, NVME_IOCTL_ADMIN_CMD, &c);
+	close(fd);
+	if (r)
+		return r < 0 ? -errno : r;
+	*hp = data[0];
+	return 0;
+}
+
+/*
+ * Finding 8: the head of a queue that a SUSPEND with DUDMQ deleted must
+ * never be sent again. The device recycles the CDQID for the next queue,
+ * here VF2's log on the same MMC; a late head update of VF1's log would
+ * move VF2's head past entries VF2's reader never saw (the device then
+ * reuses their slots: lost dirty-LBA records).
+ */
+TEST_F(log, head_never_sent_to_a_recycled_cdqid)
+{
+	struct nvme_hmlm_log_start a = { .size = sizeof(a), .entries = 64 };
+	struct nvme_hmlm_log_rec r[16];
+	struct udrv_ctrl *c2 = NULL;
+	int h2 = -1, l2 = -1, i, n, rc;
+	__u16 cdqid;
+	char bdf2[32];
+	__u32 hp;
+
+	if (self->b.n_src < 2 ||
+	    !bench_env_word("HMLM_SRC_VFS", 1, bdf2, sizeof(bdf2)))
+		SKIP(return, "needs two VFs on the source PF");
+	ASSERT_EQ(0, hmlm_ioc(self->hfd, NVME_HMLM_LOG_START, &a));
+	self->lfd = a.out_fd;
+	cdqid = a.out_cdqid;
+	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, vf_write(self, 100 + i, 1));
+	ASSERT_EQ(0, hmlm_suspend(self->hfd, NVME_HMLM_SUSPEND_DUDMQ));
+
+	/* VF2's log takes the CDQID the device freed. */
+	h2 = hmlm_session(self->b.src_pf, self->b.src_ids[1], NULL);
+	ASSERT_LE(0, h2);
+	a.out_fd = -1;
+	ASSERT_EQ(0, hmlm_ioc(h2, NVME_HMLM_LOG_START, &a));
+	l2 = a.out_fd;
+	if (a.out_cdqid != cdqid) {
+		close(l2);
+		close(h2);
+		SKIP(return, "the device gave CDQID %u, not the freed %u",
+		     a.out_cdqid, cdqid);
+	}
+	rc = udrv_open(bdf2, NULL, &c2);
+	ASSERT_EQ(0, rc) TH_LOG("udrv_open(%s): %d", bdf2, rc);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, udrv_write(c2, 1, NSID, 200 + i, 1, self->buf));
+
+	/* VF1's reader consumes what its queue held before the deletion. */
+	n = read_recs(self->lfd, r, 16, TMO_MS);
+	ASSERT_EQ(5, n);
+	expect_marker(_metadata, &r[4], NVME_HMLM_MARK_SUSPENDED);
+	EXPECT_EQ(0, read(self->lfd, r, sizeof(r)));
+	/* The head work runs asynchronously: give it time to misbehave. */
+	usleep(300 * 1000);
+	ASSERT_EQ(0, cdq_device_head(self->b.src_pf, cdqid, &hp));
+	EXPECT_EQ(0, hp) TH_LOG("VF2's queue head moved to %u by VF1's log", hp);
+
+	/* And VF2's reader gets every record. */
+	n = read_recs(l2, r, 11, TMO_MS);
+	ASSERT_EQ(11, n);
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(200 + i, r[1 + i].slba);
+	udrv_close(c2);
+	close(l2);
+	close(h2);
+	EXPECT_EQ(0, hmlm_resume(self->hfd));
 }
 
 TEST_F(log, log_start_errors)
