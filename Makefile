@@ -71,7 +71,8 @@ bench:
 check-nested: deps
 	@scripts/nested.sh
 
-# The same on the debug kernel, the only one with CONFIG_IOMMUFD_DRIVER:
+# The same on the iommufd flavour of the debug kernel, the only one with
+# CONFIG_IOMMUFD_DRIVER:
 # device DMA logging (the dirty scenario) runs there only.
 check-nested-debug: deps
 	@scripts/nested.sh --kernel debug

@@ -6,16 +6,17 @@
 # Closing line: "nested: N passed, N failed, N skipped". See
 # Documentation/testing.rst (The nested bench) and Documentation/vfio.rst.
 # L1 runs the bench kernel (Debian's), or with --kernel debug (or
-# NESTED_KERNEL=debug) the debug kernel of scripts/build-debug-kernel.sh,
-# the only one with CONFIG_IOMMUFD_DRIVER (device DMA logging); any other
-# kernel through HMLM_KERNEL_ENV, as for scripts/vm.sh.
+# NESTED_KERNEL=debug) the iommufd flavour of the debug kernel
+# (HMLM_DEBUG_FLAVOR=iommufd scripts/build-debug-kernel.sh), the only one
+# with CONFIG_IOMMUFD_DRIVER (device DMA logging); any other kernel through
+# HMLM_KERNEL_ENV, as for scripts/vm.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
 	cat <<'USAGE'
 usage: scripts/nested.sh [--kernel debug] [--scenarios LIST] [--timeout SEC] [--log FILE] [--shell]
-  --kernel debug    L1 on the debug kernel (built if it is not)
+  --kernel debug    L1 on the iommufd flavour of the debug kernel (built if it is not)
   --scenarios LIST  comma-separated L1 scenarios of selftests/nested (default: all)
   --timeout SEC     kill L1 after SEC seconds (default 1800)
   --log FILE        keep L1's console log
@@ -44,6 +45,8 @@ done
 case "$kernel" in
 "") ;;
 debug)
+	# The iommufd flavour: debug-kernel.config + debug-kernel-iommufd.config.
+	export HMLM_DEBUG_FLAVOR=iommufd
 	"$HMLM_TOP/scripts/build-debug-kernel.sh" > /dev/null
 	HMLM_KERNEL_ENV=$("$HMLM_TOP/scripts/build-debug-kernel.sh" --print-env)
 	export HMLM_KERNEL_ENV ;;
@@ -79,10 +82,6 @@ fi
 args=(
 	--initrd-add "$tmp/overlay.cpio.gz"
 	--iommu --append "nested.scenarios=$scenarios"
-	# Under load TCG may miss the IO-APIC timer check at boot, which with
-	# interrupt remapping is a panic ("timer doesn't work through
-	# Interrupt-remapped IO-APIC"); the check proves nothing here.
-	--append no_timer_check
 	--timeout "$timeout_s"
 )
 if [ $shell = 1 ]; then
