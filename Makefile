@@ -72,8 +72,7 @@ check-nested: deps
 	@scripts/nested.sh
 
 # The same on the iommufd flavour of the debug kernel, the only one with
-# CONFIG_IOMMUFD_DRIVER:
-# device DMA logging (the dirty scenario) runs there only.
+# CONFIG_IOMMUFD_DRIVER: device DMA logging (the dirty scenario) runs there.
 check-nested-debug: deps
 	@scripts/nested.sh --kernel debug
 
