@@ -432,9 +432,12 @@ err_disable:
  * nvmevf_close_device() - vfio_device_ops.close_device
  * @vdev: The VFIO device.
  *
- * The session is closed before the core disables (and resets) the VF. It
- * was suspended with KEEP, so closing it does not resume a controller whose
- * state may be running on another VF now; the reset then clears it.
+ * The vfio-pci core disables and resets (FLR) the VF first, then the
+ * session is closed. The reset clears a suspend the controller may still
+ * be in (a source whose state now runs on another VF: suspended with
+ * KEEP, so closing the session does not resume it), so that the session's
+ * end can stop memory tracking (Track Send, refused while suspended): else
+ * the device would track the controller until the PF is reset.
  *
  * Context: Process context; sleeps.
  */
@@ -449,12 +452,17 @@ static void nvmevf_close_device(struct vfio_device *vdev)
 	nvdev->npend = 0;
 	nvdev->cpend = 0;
 	nvdev->log_pgsz = 0;
+	nvmevf_state_mutex_unlock(nvdev);
+
+	vfio_pci_core_close_device(vdev);
+
+	mutex_lock(&nvdev->state_mutex);
 	if (nvdev->session) {
 		nvme_hmlm_close(nvdev->session);
 		nvdev->session = NULL;
 	}
+	nvdev->track_stop = false;
 	nvmevf_state_mutex_unlock(nvdev);
-	vfio_pci_core_close_device(vdev);
 }
 
 /**

@@ -9,7 +9,8 @@
 # workload verifies on the target what the controller wrote into its
 # memory during the migration (completion queue entries and read buffers:
 # pages the L2's CPU never writes, so only a dirty report brings them over
-# again), and with logging on QEMU sends fewer bytes.
+# again), and with logging on QEMU sends fewer bytes. A third move, with
+# logging, from VF1 again shows that the first move's tracking ended.
 . /nested/lib.sh
 
 a=$SRC_VF1
@@ -63,7 +64,7 @@ move() {
 }
 
 fail_out() {
-	stop_l2 one; stop_l2 two; stop_l2 three
+	stop_l2 one; stop_l2 two; stop_l2 three; stop_l2 four
 	unbind_vf "$a"; unbind_vf "$b"
 	summary
 	exit
@@ -116,9 +117,24 @@ if [ -n "$ram_on" ] && [ -n "$ram_off" ] && [ "$ram_on" -lt "$ram_off" ]; then
 else
 	not_ok "QEMU sends fewer bytes with device DMA logging ($ram_on vs $ram_off)"
 fi
-echo "NESTED-DIRTY on_ram_bytes=$ram_on on_dirty_pages=$dirty_on on_syncs=$syncs_on on_downtime_ms=$down_on off_ram_bytes=$ram_off off_dirty_pages=$dirty_off off_syncs=$syncs_off off_downtime_ms=$down_off"
+# Once more with logging, from the VF the first move left: its source QEMU
+# stopped logging with the controller suspended (which refuses Track
+# Send), so the driver owed the stop until the VF's reset at close; had
+# the device kept tracking the controller, this start would fail (1Fh).
 stop_l2 two
+mig_fifo
+VF_PROPS=enable-migration=on
+start_l2 four "$b" -incoming "$(mig_incoming)"
+if move three four "logging on again ($a -> $b)"; then
+	if grep -q vfio_device_dirty_tracking_start "$WORK/three.log"; then
+		ok "logging on again: the device tracks the VF a logged migration left ($DIRTY dirty pages)"
+	else
+		not_ok "logging on again: QEMU used the device's DMA logging"
+	fi
+fi
+echo "NESTED-DIRTY on_ram_bytes=$ram_on on_dirty_pages=$dirty_on on_syncs=$syncs_on on_downtime_ms=$down_on off_ram_bytes=$ram_off off_dirty_pages=$dirty_off off_syncs=$syncs_off off_downtime_ms=$down_off"
 stop_l2 three
+stop_l2 four
 unbind_vf "$a"
 unbind_vf "$b"
 summary
