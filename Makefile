@@ -7,7 +7,7 @@ DESTDIR ?=
 HOST_RESULT ?= /dev/null
 
 .PHONY: all driver lib tools examples selftests check host-check demo bench vm-shell \
-	check-nested demo-vm deps install clean check-debug fuzz-kernel fuzz
+	check-nested check-nested-debug demo-vm deps install clean check-debug fuzz-kernel fuzz
 
 all: driver lib tools examples
 
@@ -70,6 +70,11 @@ bench:
 # of `make check` (it takes minutes under nested TCG).
 check-nested: deps
 	@scripts/nested.sh
+
+# The same on the iommufd flavour of the debug kernel, the only one with
+# CONFIG_IOMMUFD_DRIVER: device DMA logging (the dirty scenario) runs there.
+check-nested-debug: deps
+	@scripts/nested.sh --kernel debug
 
 demo-vm: deps
 	@scripts/nested.sh --scenarios migrate

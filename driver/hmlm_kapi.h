@@ -54,6 +54,12 @@ struct hmlm_session;
 int nvme_hmlm_open(struct nvme_ctrl *mmc, u16 cntlid, u16 *vfn,
 		   struct hmlm_session **sp);
 /*
+ * The CNTLID of the secondary controller of @mmc whose VFN is @vfn (a VF's
+ * pci_iov_vf_id() + 1), from the secondary controller list: -ENOENT if
+ * none has it, a positive NVMe status if the Identify failed.
+ */
+int nvme_hmlm_vf_cntlid(struct nvme_ctrl *mmc, u16 vfn, u16 *cntlid);
+/*
  * End the session as closing /dev/nvme-hmlm does (uapi.rst "Session
  * states"): waits for a Suspend in flight, stops memory tracking and
  * logging, deletes the migration queue, resumes what the session suspended

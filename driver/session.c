@@ -681,6 +681,44 @@ int nvme_hmlm_open(struct nvme_ctrl *mmc, u16 cntlid, u16 *vfn,
 EXPORT_SYMBOL_NS_GPL(nvme_hmlm_open, NVME_HMLM);
 
 /**
+ * nvme_hmlm_vf_cntlid() - the CNTLID of a VF's secondary controller
+ * @mmc: The MMC (PF controller); the caller holds a reference.
+ * @vfn: The VF's number in the secondary controller list (its SR-IOV VF
+ *	index + 1).
+ * @cntlid: On success, the SCID of the entry with that VFN.
+ *
+ * Reads the MMC's secondary controller list (Identify CNS 15h), so a VFIO
+ * driver finds its VF's controller without opening sessions on others.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0, -ENOENT if no entry has @vfn, a positive NVMe status if an
+ *	Identify failed, or a negative errno.
+ */
+int nvme_hmlm_vf_cntlid(struct nvme_ctrl *mmc, u16 vfn, u16 *cntlid)
+{
+	struct hmlm_sec_list *list;
+	int ret;
+	u32 i;
+
+	if (!vfn)
+		return -EINVAL;
+	ret = hmlm_read_sec_list(mmc, &list);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (i = 0; i < list->nr; i++) {
+		if (le16_to_cpu(list->ent[i].vfn) == vfn) {
+			*cntlid = le16_to_cpu(list->ent[i].scid);
+			ret = 0;
+			break;
+		}
+	}
+	kfree(list);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(nvme_hmlm_vf_cntlid, NVME_HMLM);
+
+/**
  * nvme_hmlm_close() - end a session of nvme_hmlm_open()
  * @s: The session.
  *

@@ -5,25 +5,33 @@
 # start the L2 workload VM on a VF through VFIO and migrate it with QMP.
 # Closing line: "nested: N passed, N failed, N skipped". See
 # Documentation/testing.rst (The nested bench) and Documentation/vfio.rst.
+# L1 runs the bench kernel (Debian's), or with --kernel debug (or
+# NESTED_KERNEL=debug) the iommufd flavour of the debug kernel
+# (HMLM_DEBUG_FLAVOR=iommufd scripts/build-debug-kernel.sh), the only one
+# with CONFIG_IOMMUFD_DRIVER (device DMA logging); any other kernel through
+# HMLM_KERNEL_ENV, as for scripts/vm.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
 	cat <<'USAGE'
-usage: scripts/nested.sh [--scenarios LIST] [--timeout SEC] [--log FILE] [--shell]
-  --scenarios LIST  comma-separated L1 scenarios of selftests/nested (default: all four)
+usage: scripts/nested.sh [--kernel debug] [--scenarios LIST] [--timeout SEC] [--log FILE] [--shell]
+  --kernel debug    L1 on the iommufd flavour of the debug kernel (built if it is not)
+  --scenarios LIST  comma-separated L1 scenarios of selftests/nested (default: all)
   --timeout SEC     kill L1 after SEC seconds (default 1800)
   --log FILE        keep L1's console log
   --shell           an L1 shell with the nested bench loaded (/nested)
 USAGE
 }
 
-scenarios=baseline,migrate,stream,cancel
+scenarios=baseline,migrate,dirty,stream,cancel,stopcopy
 timeout_s=1800
+kernel=${NESTED_KERNEL:-}
 logfile=""
 shell=0
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
 	--scenarios) scenarios=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) logfile=$(realpath "$2"); shift 2 ;;
@@ -34,14 +42,41 @@ while [ $# -gt 0 ]; do
 done
 
 "$HMLM_TOP/scripts/fetch-kernel.sh" >&2
+case "$kernel" in
+"") ;;
+debug)
+	# The iommufd flavour: debug-kernel.config + debug-kernel-iommufd.config.
+	export HMLM_DEBUG_FLAVOR=iommufd
+	"$HMLM_TOP/scripts/build-debug-kernel.sh" > /dev/null
+	HMLM_KERNEL_ENV=$("$HMLM_TOP/scripts/build-debug-kernel.sh" --print-env)
+	export HMLM_KERNEL_ENV ;;
+*) die "--kernel $kernel: only 'debug' (or HMLM_KERNEL_ENV=FILE for another kernel)" ;;
+esac
 eval "$(kernel_env)"
-# nvme-hmlm.ko on the patched nvme-core, then the variant driver on both.
-ncore_env=$("$HMLM_TOP/scripts/build-nvme-core.sh")
-. "$ncore_env"
-make -s -C "$HMLM_TOP/driver" NVME_SRC="$NVME_CORE_SRC" >&2
-make -s -C "$HMLM_TOP/driver/vfio" NVME_SRC="$NVME_CORE_SRC" >&2
+log "L1 kernel: $KVER"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# nvme-hmlm.ko on the patched nvme-core, then the variant driver on both.
+ncore_env=$("$HMLM_TOP/scripts/build-nvme-core.sh" ${HMLM_KERNEL_ENV:+"$HMLM_KERNEL_ENV"} | tail -n 1)
+. "$ncore_env"
+if [ -z "${HMLM_KERNEL_ENV:-}" ]; then
+	make -s -C "$HMLM_TOP/driver" NVME_SRC="$NVME_CORE_SRC" >&2
+	make -s -C "$HMLM_TOP/driver/vfio" NVME_SRC="$NVME_CORE_SRC" >&2
+else
+	# Another kernel: both modules in a copy of driver/ and include/, so
+	# that the ones `make` built for the bench kernel stay as they are.
+	tar -C "$HMLM_TOP" -c --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='*.mod*' --exclude='Module.symvers' --exclude='modules.order' \
+		driver include | tar -x -C "$tmp"
+	log "building nvme-hmlm.ko and nvme-hmlm-vfio-pci.ko against $KDIR"
+	make -s -C "$tmp/driver" KDIR="$KDIR" NVME_SRC="$NVME_CORE_SRC" \
+		NVME_SYMVERS="$NVME_CORE_SRC/Module.symvers" modules >&2 ||
+		die "nvme-hmlm.ko does not build against $KDIR"
+	make -s -C "$tmp/driver/vfio" KDIR="$KDIR" NVME_SRC="$NVME_CORE_SRC" >&2 ||
+		die "nvme-hmlm-vfio-pci.ko does not build against $KDIR"
+	export HMLM_MODULE_KO="$tmp/driver/nvme-hmlm.ko"
+	export NESTED_VFIO_KO="$tmp/driver/vfio/nvme-hmlm-vfio-pci.ko"
+fi
 "$HMLM_TOP/scripts/nested/mkoverlay.sh" "$tmp/overlay.cpio.gz"
 
 args=(
@@ -75,6 +110,20 @@ log "nested bench took $(( $(date +%s) - t0 )) s"
 		vfio_bytes=*) echo "  VFIO device state sent:         ${f#*=} bytes" ;;
 		gap_s=*) echo "  workload's longest silence:     ${f#*=} s (L1 time, serial progress lines)" ;;
 		verify=*) echo "  data verification:              ${f#*=}" ;;
+		esac
+	done
+done
+# The dirty scenario's comparison: device DMA logging on and off.
+{ grep -a '^NESTED-DIRTY' "$log" || true; } | tr -d '\r' | while read -r _ kv; do
+	echo "Device DMA logging (dirty scenario):"
+	for f in $kv; do
+		case "$f" in
+		on_ram_bytes=*) echo "  logging on:  RAM sent ${f#*=} bytes" ;;
+		on_dirty_pages=*) echo "               dirty pages reported by the device ${f#*=}" ;;
+		on_downtime_ms=*) echo "               downtime ${f#*=} ms" ;;
+		off_ram_bytes=*) echo "  logging off: RAM sent ${f#*=} bytes" ;;
+		off_dirty_pages=*) echo "               dirty pages reported by the container ${f#*=}" ;;
+		off_downtime_ms=*) echo "               downtime ${f#*=} ms" ;;
 		esac
 	done
 done

@@ -116,14 +116,24 @@ static int nvmevf_log_start(struct vfio_device *vdev, struct rb_root_cached *ran
 	mutex_lock(&nvdev->state_mutex);
 	if (!nvdev->session) {
 		ret = -ENODEV;
-	} else {
-		ret = nvmevf_track(nvdev, &arg, r, n * sizeof(*r));
-		if (!ret) {
-			nvdev->log_pgsz = pgsz;
-			nvdev->npend = 0;
-			*page_size = pgsz;
-		}
+		goto out_unlock;
 	}
+	if (nvdev->track_stop) {
+		struct nvme_hmlm_track_mem stop = { .op = NVME_HMLM_TRACK_STOP };
+
+		/* The last logging's stop, owed since the controller was suspended. */
+		ret = nvmevf_track(nvdev, &stop, NULL, 0);
+		if (ret)
+			goto out_unlock;
+		nvdev->track_stop = false;
+	}
+	ret = nvmevf_track(nvdev, &arg, r, n * sizeof(*r));
+	if (!ret) {
+		nvdev->log_pgsz = pgsz;
+		nvdev->npend = 0;
+		*page_size = pgsz;
+	}
+out_unlock:
 	mutex_unlock(&nvdev->state_mutex);
 out_free:
 	kfree(r);
@@ -136,6 +146,13 @@ out_free:
  * nvmevf_log_stop() - vfio_log_ops.log_stop: Track Send, stop
  * @vdev: The VFIO device.
  *
+ * After a migration QEMU stops logging on the source with its controller
+ * still suspended (STOP), and a suspended controller refuses Track Send
+ * (39h). The stop is then owed (@nvdev->track_stop): sent before the next
+ * start, or by the session's end after the VF's reset at close. Without
+ * that the device would go on tracking the controller, and the next start
+ * on it would fail (1Fh: already tracked).
+ *
  * Context: Process context; sleeps.
  * Return: 0 or a negative errno.
  */
@@ -146,8 +163,12 @@ static int nvmevf_log_stop(struct vfio_device *vdev)
 	int ret = 0;
 
 	mutex_lock(&nvdev->state_mutex);
-	if (nvdev->session)
+	if (nvdev->session && nvdev->suspended) {
+		nvdev->track_stop = true;
+	} else if (nvdev->session) {
 		ret = nvmevf_track(nvdev, &arg, NULL, 0);
+		nvdev->track_stop = ret != 0;
+	}
 	kvfree(nvdev->pend);
 	nvdev->pend = NULL;
 	nvdev->npend = 0;

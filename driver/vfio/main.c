@@ -17,8 +17,6 @@
 #include "../hmlm_kapi.h"
 #include "nvme_vfio.h"
 
-/* How many CNTLIDs are tried to find the VF's in the secondary list. */
-#define NVMEVF_MAX_CNTLID	256
 #define NVMEVF_SUSPEND_TIMEOUT_MS	30000
 #define NVME_SC_CTRL_NOT_SUSPENDED	0x13a	/* SCT 1h, SC 3Ah */
 
@@ -364,8 +362,9 @@ static const struct vfio_migration_ops nvmevf_mig_ops = {
  * @nvdev: The device; @nvdev->pf is set.
  *
  * The VF's CNTLID is the secondary controller whose VFN is the VF's
- * number + 1; nvme_hmlm_open() reports the VFN of the CNTLID it binds, so
- * the CNTLIDs are tried in order until the VFN matches.
+ * number + 1 (nvme_hmlm_vf_cntlid(), from the PF's secondary controller
+ * list); the VFN of the session's entry is checked once more, as the list
+ * may change between the two reads.
  *
  * Context: Process context; @nvdev->state_mutex held; sleeps.
  * Return: 0 or a negative errno.
@@ -375,28 +374,26 @@ static int nvmevf_open_session(struct nvmevf_device *nvdev)
 	struct pci_dev *pdev = nvdev->core.pdev;
 	u16 want = pci_iov_vf_id(pdev) + 1, vfn, c;
 	struct hmlm_session *s;
-	int ret = -ENOENT;
+	int ret;
 
-	for (c = 1; c <= NVMEVF_MAX_CNTLID; c++) {
+	ret = nvme_hmlm_vf_cntlid(nvdev->pf, want, &c);
+	if (!ret)
 		ret = nvme_hmlm_open(nvdev->pf, c, &vfn, &s);
-		if (ret == -ENOENT || ret == -EBUSY)
-			continue;
-		if (ret > 0) {
-			pci_err(pdev, "nvme-hmlm bind failed, NVMe status %#x\n", ret);
-			return -EIO;
-		}
-		if (ret)
-			break;
-		if (vfn == want) {
-			nvdev->session = s;
-			nvdev->cntlid = c;
-			return 0;
-		}
+	if (ret > 0) {
+		pci_err(pdev, "nvme-hmlm bind failed, NVMe status %#x\n", ret);
+		return -EIO;
+	}
+	if (!ret && vfn != want) {
 		nvme_hmlm_close(s);
 		ret = -ENOENT;
 	}
-	pci_err(pdev, "no migration session on VF %u's controller: %d\n", want, ret);
-	return ret;
+	if (ret) {
+		pci_err(pdev, "no migration session on VF %u's controller: %d\n", want, ret);
+		return ret;
+	}
+	nvdev->session = s;
+	nvdev->cntlid = c;
+	return 0;
 }
 
 /**
@@ -435,9 +432,12 @@ err_disable:
  * nvmevf_close_device() - vfio_device_ops.close_device
  * @vdev: The VFIO device.
  *
- * The session is closed before the core disables (and resets) the VF. It
- * was suspended with KEEP, so closing it does not resume a controller whose
- * state may be running on another VF now; the reset then clears it.
+ * The vfio-pci core disables and resets (FLR) the VF first, then the
+ * session is closed. The reset clears a suspend the controller may still
+ * be in (a source whose state now runs on another VF: suspended with
+ * KEEP, so closing the session does not resume it), so that the session's
+ * end can stop memory tracking (Track Send, refused while suspended): else
+ * the device would track the controller until the PF is reset.
  *
  * Context: Process context; sleeps.
  */
@@ -452,12 +452,17 @@ static void nvmevf_close_device(struct vfio_device *vdev)
 	nvdev->npend = 0;
 	nvdev->cpend = 0;
 	nvdev->log_pgsz = 0;
+	nvmevf_state_mutex_unlock(nvdev);
+
+	vfio_pci_core_close_device(vdev);
+
+	mutex_lock(&nvdev->state_mutex);
 	if (nvdev->session) {
 		nvme_hmlm_close(nvdev->session);
 		nvdev->session = NULL;
 	}
+	nvdev->track_stop = false;
 	nvmevf_state_mutex_unlock(nvdev);
-	vfio_pci_core_close_device(vdev);
 }
 
 /**
@@ -622,3 +627,5 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI variant driver for NVMe VFs with live migration (NVMe HMLM)");
 MODULE_IMPORT_NS(NVME_HMLM);
 MODULE_IMPORT_NS(NVME_MIGRATION);
+/* iova_bitmap_set() (DMA logging), with CONFIG_IOMMUFD_DRIVER. */
+MODULE_IMPORT_NS(IOMMUFD);

@@ -121,6 +121,10 @@ struct nvmevf_pend {
  * @npend: Entries in @pend.
  * @cpend: Room in @pend.
  * @dirty_bytes: DMA logging: bytes reported dirty to VFIO since probe.
+ * @track_stop: DMA logging: VFIO stopped it while the controller was
+ *	suspended, which refuses Track Send (39h), or the stop failed: the
+ *	Track Send stop is still owed. It is sent before the next start, or
+ *	by the session's end, which comes after the VF's reset at close.
  * @reset_lock: Protects @deferred_reset.
  * @deferred_reset: A reset completed while @state_mutex was held; it is
  *	applied when the holder unlocks (the mlx5 pattern).
@@ -140,6 +144,7 @@ struct nvmevf_device {
 	u32 npend;
 	u32 cpend;
 	u64 dirty_bytes;
+	bool track_stop;
 	spinlock_t reset_lock;		/* protects @deferred_reset */
 	bool deferred_reset;
 };

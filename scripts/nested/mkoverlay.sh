@@ -5,7 +5,8 @@
 #   /nested/lib    every shared library QEMU 10 loads
 #   /nested/share  firmware: SeaBIOS, the multiboot/linuxboot option ROMs
 #   /nested/modules  the Debian kernel's vfio modules (+ load-order),
-#                  and nvme-hmlm-vfio-pci.ko when it is built
+#                  and nvme-hmlm-vfio-pci.ko when it is built (NESTED_VFIO_KO:
+#                  one built against another kernel, scripts/nested.sh)
 #   /nested/l2.elf the L2 workload; /nested/*.sh the L1 scenario scripts
 # The QEMU part is cached per QEMU and kernel version; the rest is fresh.
 #
@@ -58,8 +59,9 @@ mkdir -p "$stage/nested/bin" "$stage/nested/modules"
 cp "$HMLM_TOP/selftests/nested/l2/l2.elf" "$stage/nested/"
 cp "$HMLM_TOP/selftests/nested/qmp" "$HMLM_TOP/selftests/nested/nvvf-corrupt" "$stage/nested/bin/"
 install -m 0755 "$HMLM_TOP"/selftests/nested/*.sh "$stage/nested/"
-[ -f "$HMLM_TOP/driver/vfio/nvme-hmlm-vfio-pci.ko" ] &&
-	cp "$HMLM_TOP/driver/vfio/nvme-hmlm-vfio-pci.ko" "$stage/nested/modules/"
+# NESTED_VFIO_KO: the module built elsewhere (against another kernel).
+vfio_ko=${NESTED_VFIO_KO:-$HMLM_TOP/driver/vfio/nvme-hmlm-vfio-pci.ko}
+[ -f "$vfio_ko" ] && cp "$vfio_ko" "$stage/nested/modules/nvme-hmlm-vfio-pci.ko"
 {
 	cat "$base"
 	(cd "$stage" && find . | sort | cpio -o -H newc --quiet) | gzip -1

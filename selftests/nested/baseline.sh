@@ -34,7 +34,7 @@ else
 	not_ok "L2 verifies its LBAs through the VF"
 fi
 
-reply=$(qmp base '{"execute":"migrate","arguments":{"uri":"unix:/tmp/nested/nowhere.sock"}}')
+reply=$(qmp base '{"execute":"migrate","arguments":{"uri":"file:/tmp/nested/nowhere.bin"}}')
 rc=$?
 note "migrate: $reply"
 if [ $rc = 1 ] && echo "$reply" | grep -qi 'migrat'; then

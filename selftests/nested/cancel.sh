@@ -10,13 +10,14 @@ note "cancel: $src, migration to $dst cancelled"
 setup_pair "$src" "$dst" || exit
 VF_PROPS=$MIG_PROPS
 start_l2 src "$src"
-start_l2 dst "$dst" -incoming "unix:$WORK/mig.sock"
+mig_fifo
+start_l2 dst "$dst" -incoming "$(mig_incoming)"
 if ! wait_serial src 'L2-PASS gen=1$' 900 || ! qmp dst '{"execute":"query-status"}' > /dev/null; then
 	not_ok "source and target QEMU start"; stop_l2 src; stop_l2 dst; summary; exit
 fi
 # 1 MiB/s: the 32 MiB of RAM keep the migration in its first phase.
 qmp src '{"execute":"migrate-set-parameters","arguments":{"max-bandwidth":1048576}}' > /dev/null
-qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$WORK/mig.sock\"}}" > /dev/null
+qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"$(mig_uri)\"}}" > /dev/null
 sleep 2
 r=$(qmp src '{"execute":"query-migrate"}')
 note "before cancel: $(json_str "$r" status)"

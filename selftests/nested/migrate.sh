@@ -23,8 +23,9 @@ if wait_serial src 'L2-PASS gen=1$' 900; then
 else
 	not_ok "L2 runs on the source VF"; stop_l2 src; summary; exit
 fi
-start_l2 dst "$dst" -incoming "unix:$WORK/mig.sock"
-# QMP answers once QEMU's main loop runs: the incoming socket listens then.
+mig_fifo
+start_l2 dst "$dst" -incoming "$(mig_incoming)"
+# QMP answers once QEMU's main loop runs: it reads the FIFO then.
 st=$(qmp dst '{"execute":"query-status"}')
 if echo "$st" | grep -q '"inmigrate"'; then
 	ok "the target QEMU waits for the migration"
@@ -37,7 +38,7 @@ fi
 g0=$(last_gen src)
 mig_params src
 t1=$(now)
-r=$(qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$WORK/mig.sock\"}}")
+r=$(qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"$(mig_uri)\"}}")
 if [ $? != 0 ]; then
 	not_ok "QMP migrate accepted: $r"
 	stop_l2 dst; stop_l2 src; summary; exit

@@ -1,30 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * qmp: one QMP command over QEMU's unix socket, for the nested bench's L1
- * scripts (busybox nc has no unix sockets, and L1 has no python).
+ * qmp: one QMP command to a QEMU whose monitor is a pipe chardev
+ * (-qmp pipe:BASE: QEMU reads BASE.in and writes BASE.out, two FIFOs), for
+ * the nested bench's L1 scripts. FIFOs rather than a unix socket: the
+ * debug kernel (scripts/debug-kernel.config) has no networking, so no
+ * AF_UNIX, and L1 has no python.
  *
- *   qmp SOCKET '{"execute":"query-migrate"}'
+ *   qmp BASE '{"execute":"query-migrate"}'
  *
- * Negotiates capabilities, sends the command, skips asynchronous events and
- * prints the reply line. Exit status: 0 for a "return", 1 for an "error"
- * (its line printed all the same), 2 when QEMU could not be talked to.
+ * A pipe monitor is one session for QEMU's whole life: the greeting comes
+ * once, capabilities are negotiated once. So each call sends
+ * qmp_capabilities (an error reply once negotiated: ignored) and then the
+ * command, both with an "id" of its own, and waits for the replies
+ * carrying those ids; everything else on BASE.out (the greeting, events,
+ * late replies of an earlier call that timed out) is skipped.
+ *
+ * Environment: QMP_PID, QEMU's pid (the call gives up when it is gone);
+ * QMP_TIMEOUT, seconds to wait for a reply (default 60).
+ * Exit status: 0 for a "return" (the reply line is printed), 1 for an
+ * "error" (printed all the same), 2 when QEMU could not be talked to.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static char buf[1 << 16];
 static size_t len;
+static pid_t qemu_pid;
+static double deadline;
 
-/* One line of the reply stream into @line; 0 on success, -1 at EOF/error. */
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One line of BASE.out into @line; 0 on success, -1 on timeout or error. */
 static int read_line(int fd, char *line, size_t size)
 {
 	for (;;) {
 		char *nl = memchr(buf, '\n', len);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
 
 		if (nl) {
 			size_t n = nl - buf + 1;
@@ -38,10 +63,15 @@ static int read_line(int fd, char *line, size_t size)
 			return 0;
 		}
 		if (len == sizeof(buf))
+			len = 0;	/* a line longer than any reply: drop it */
+		if (now() > deadline)
 			return -1;
-		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
-
-		if (r < 0 && errno == EINTR)
+		if (qemu_pid > 0 && kill(qemu_pid, 0) && errno == ESRCH)
+			return -1;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = read(fd, buf + len, sizeof(buf) - len);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r <= 0)
 			return -1;
@@ -49,10 +79,15 @@ static int read_line(int fd, char *line, size_t size)
 	}
 }
 
-/* The next line that is a reply (not an event); 1 for "return", 0 "error". */
-static int reply(int fd, char *line, size_t size)
+/* The reply with id @id; 1 for "return", 0 for "error", -1 for none. */
+static int reply(int fd, const char *id, char *line, size_t size)
 {
+	char tag[64];
+
+	snprintf(tag, sizeof(tag), "\"%s\"", id);
 	while (read_line(fd, line, size) == 0) {
+		if (!strstr(line, tag))
+			continue;
 		if (strstr(line, "\"return\""))
 			return 1;
 		if (strstr(line, "\"error\""))
@@ -80,42 +115,56 @@ static int send_all(int fd, const char *s)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static char line[1 << 16];
-	int fd, r, tries;
+	static char line[1 << 16], cmd[1 << 16];
+	char path[4096], cap_id[32], cmd_id[32], cap[128];
+	const char *e;
+	size_t clen;
+	int in, out, r;
 
-	if (argc != 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: qmp SOCKET JSON-COMMAND\n");
+	if (argc != 3 || strlen(argv[1]) > sizeof(path) - 8) {
+		fprintf(stderr, "usage: qmp PIPE-BASE JSON-COMMAND\n");
 		return 2;
 	}
-	strcpy(sa.sun_path, argv[1]);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		perror("socket");
+	e = getenv("QMP_PID");
+	qemu_pid = e ? atoi(e) : 0;
+	e = getenv("QMP_TIMEOUT");
+	deadline = now() + (e ? atoi(e) : 60);
+
+	/* O_RDWR: neither open waits for the other end (QEMU's). */
+	snprintf(path, sizeof(path), "%s.in", argv[1]);
+	in = open(path, O_RDWR | O_CLOEXEC);
+	if (in < 0) {
+		fprintf(stderr, "qmp: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
-	/* QEMU may still be starting: wait up to 60 s for its socket. */
-	for (tries = 0; connect(fd, (struct sockaddr *)&sa, sizeof(sa)); tries++) {
-		if (tries == 600 || (errno != ENOENT && errno != ECONNREFUSED)) {
-			fprintf(stderr, "qmp: connect %s: %s\n", argv[1], strerror(errno));
-			return 2;
-		}
-		usleep(100000);
-	}
-	if (read_line(fd, line, sizeof(line)) || !strstr(line, "\"QMP\"")) {
-		fprintf(stderr, "qmp: no greeting on %s\n", argv[1]);
+	snprintf(path, sizeof(path), "%s.out", argv[1]);
+	out = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (out < 0) {
+		fprintf(stderr, "qmp: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
-	if (send_all(fd, "{\"execute\":\"qmp_capabilities\"}\n") ||
-	    reply(fd, line, sizeof(line)) != 1) {
-		fprintf(stderr, "qmp: capabilities negotiation failed\n");
+
+	snprintf(cap_id, sizeof(cap_id), "cap-%d", (int)getpid());
+	snprintf(cmd_id, sizeof(cmd_id), "cmd-%d", (int)getpid());
+	snprintf(cap, sizeof(cap), "{\"execute\":\"qmp_capabilities\",\"id\":\"%s\"}\n", cap_id);
+	if (send_all(in, cap) || reply(out, cap_id, line, sizeof(line)) < 0) {
+		fprintf(stderr, "qmp: QEMU does not answer on %s\n", argv[1]);
 		return 2;
 	}
-	if (send_all(fd, argv[2]) || send_all(fd, "\n")) {
+
+	/* The command with our id: {"execute":...} -> {"id":"...","execute":...}. */
+	e = strchr(argv[2], '{');
+	clen = strlen(argv[2]);
+	if (!e || clen + 64 > sizeof(cmd)) {
+		fprintf(stderr, "qmp: not a JSON object: %s\n", argv[2]);
+		return 2;
+	}
+	snprintf(cmd, sizeof(cmd), "{\"id\":\"%s\",%s\n", cmd_id, e + 1);
+	if (send_all(in, cmd)) {
 		fprintf(stderr, "qmp: send failed\n");
 		return 2;
 	}
-	r = reply(fd, line, sizeof(line));
+	r = reply(out, cmd_id, line, sizeof(line));
 	if (r < 0) {
 		fprintf(stderr, "qmp: no reply\n");
 		return 2;

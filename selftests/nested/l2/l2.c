@@ -5,8 +5,17 @@
  * with a polled admin queue and one polled I/O queue pair, and then loops
  * forever over a range of LBAs: each pass reads every LBA and checks that
  * it holds what the previous pass wrote (so data written on the source is
- * checked on the target), writes the next generation, reads it back and
- * checks it. Every completion's CID, phase and status are checked.
+ * checked on the target), writes the next generation, reads it back into
+ * that LBA's own read buffer and checks it; at the end of the pass every
+ * read buffer is checked once more as memory. Every completion's CID,
+ * phase and status are checked.
+ *
+ * The read buffers and the completion queues are written by the controller
+ * only (the CPU clears them once, at boot): a live migration brings what
+ * the controller wrote there over to the target only if the dirty page
+ * report names those pages (VFIO DMA logging, or all RAM counted dirty).
+ * A page missed there fails the read-back or end-of-pass check, or a
+ * completion never arrives, on the target.
  *
  * Serial (COM1) protocol read by the L1 scripts (selftests/nested/):
  *   L2-READY bdf=.. lbas=N lbasz=N run=ID  controller up, loop starting
@@ -166,6 +175,8 @@ static uint8_t acq_mem[4096] __attribute__((aligned(4096)));
 static uint8_t iosq_mem[4096] __attribute__((aligned(4096)));
 static uint8_t iocq_mem[4096] __attribute__((aligned(4096)));
 static uint8_t buf[4096] __attribute__((aligned(4096)));
+/* One read-back buffer per LBA, written by the controller only. */
+static uint8_t rbuf[L2_LBAS][4096] __attribute__((aligned(4096)));
 
 static volatile uint8_t *bar;
 static uint32_t dstrd;
@@ -267,28 +278,30 @@ static void fill(uint32_t lba, uint32_t gen, uint32_t run_id, uint32_t words)
 		w[i] = pattern(lba, gen, run_id, i);
 }
 
-static void check(uint32_t lba, uint32_t gen, uint32_t run_id, uint32_t words)
+/* Checks @b holds @lba's data of @gen; @mem: the end-of-pass memory check. */
+static void check(const uint8_t *b, uint32_t lba, uint32_t gen, uint32_t run_id,
+		  uint32_t words, int mem)
 {
-	const uint32_t *w = (const uint32_t *)buf;
+	const uint32_t *w = (const uint32_t *)b;
 	uint32_t i;
 
 	if (w[0] != 0x4b57324c || w[1] != lba || w[3] != run_id)
-		fail("verify-header lba/word1", lba, w[1]);
+		fail(mem ? "memory-header lba/word1" : "verify-header lba/word1", lba, w[1]);
 	if (w[2] != gen)
-		fail("verify-generation lba/found", lba, w[2]);
+		fail(mem ? "memory-generation lba/found" : "verify-generation lba/found", lba, w[2]);
 	for (i = 4; i < words; i++)
 		if (w[i] != pattern(lba, gen, run_id, i))
-			fail("verify-data lba/word", lba, i);
+			fail(mem ? "memory-data lba/word" : "verify-data lba/word", lba, i);
 }
 
-static void rw(uint8_t opc, uint32_t lba)
+static void rw(uint8_t opc, uint32_t lba, uint8_t *b)
 {
 	struct sqe c;
 
 	memset_(&c, 0, sizeof(c));
 	c.cdw0 = opc;
 	c.nsid = 1;
-	c.prp1_lo = (uint32_t)(uintptr_t)buf;
+	c.prp1_lo = (uint32_t)(uintptr_t)b;
 	c.cdw10 = lba;
 	c.cdw11 = 0;
 	c.cdw12 = 0;		/* one block */
@@ -302,7 +315,7 @@ void l2_main(uint32_t magic, uint32_t mbi);
 void l2_main(uint32_t magic, uint32_t mbi)
 {
 	uint32_t bdf, id, cls, bar0, bar1, cap_lo, cap_hi, mqes, flbas, lbads;
-	uint32_t lbasz, words, nsze, gen, run_id, lba;
+	uint32_t lbasz, words, nsze, gen, run_id, lba, i;
 	struct sqe c;
 
 	(void)mbi;
@@ -402,18 +415,22 @@ void l2_main(uint32_t magic, uint32_t mbi)
 	puts_("\n");
 
 	for (gen = 1;; gen++) {
-		for (lba = L2_BASE_LBA; lba < L2_BASE_LBA + L2_LBAS; lba++) {
+		for (i = 0; i < L2_LBAS; i++) {
+			lba = L2_BASE_LBA + i;
 			if (gen > 1) {
+				/* Cleared first: the data must come from the read. */
 				memset_(buf, 0, lbasz);
-				rw(0x02, lba);
-				check(lba, gen - 1, run_id, words);
+				rw(0x02, lba, buf);
+				check(buf, lba, gen - 1, run_id, words, 0);
 			}
 			fill(lba, gen, run_id, words);
-			rw(0x01, lba);
-			memset_(buf, 0, lbasz);
-			rw(0x02, lba);
-			check(lba, gen, run_id, words);
+			rw(0x01, lba, buf);
+			/* rbuf[i] holds gen - 1 (or zeroes): the read must change it. */
+			rw(0x02, lba, rbuf[i]);
+			check(rbuf[i], lba, gen, run_id, words, 0);
 		}
+		for (i = 0; i < L2_LBAS; i++)
+			check(rbuf[i], L2_BASE_LBA + i, gen, run_id, words, 1);
 		puts_("L2-PASS gen=");
 		putdec(gen);
 		puts_("\n");
