@@ -264,7 +264,7 @@ FIXTURE_TEARDOWN(reset)
  * log fd is closed (dma_bytes 0; with vm.sh --iommu a DMA into it after
  * the free would fault). Destructive: restores the VFs as setup.sh does.
  */
-TEST_F(reset, reset_under_io_and_blocked_reader)
+TEST_F_TIMEOUT(reset, reset_under_io_and_blocked_reader, 300)
 {
 	struct nvme_hmlm_log_rec rec;
 	struct hmlm_bench b;
@@ -375,7 +375,7 @@ TEST_F_TIMEOUT(reset, sriov_disable_enable_gives_enodev, 300)
 	udrv_close(c);
 }
 
-TEST_F(reset, reset_of_the_mmc_gives_enodev)
+TEST_F_TIMEOUT(reset, reset_of_the_mmc_gives_enodev, 300)
 {
 	struct nvme_hmlm_get_state g = { .size = sizeof(g),
 					 .flags = NVME_HMLM_STATE_SIZE, .csvi = 1 };
