@@ -8,6 +8,7 @@
 #define _NVME_VFIO_H
 
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/vfio_pci_core.h>
@@ -64,6 +65,8 @@ struct nvmevf_setup {
 #define NVMEVF_STATE_MAX	(16U << 20)	/* NVME_HMLM_STATE_MAX_LEN */
 #define NVMEVF_STREAM_MAX	(2 * sizeof(struct nvmevf_rec) + \
 				 sizeof(struct nvmevf_setup) + NVMEVF_STATE_MAX)
+/* Bytes one read() of a saving data_fd returns at most. */
+#define NVMEVF_READ_CHUNK	SZ_1M
 
 /**
  * struct nvmevf_migf - one data transfer session (the data_fd)

@@ -308,7 +308,13 @@ static int nvmevf_release(struct inode *inode, struct file *filp)
  * @len: Its size.
  * @pos: Must be NULL (stream).
  *
- * Context: Process context.
+ * @migf->lock is not held across the copy to user memory: a reset of the
+ * VF ends the session under the vfio-pci core's memory_lock (reset_done,
+ * nvmevf_disable_fds()), and the copy may fault on a mapping of the VF's
+ * BAR, which takes memory_lock (a lock order inversion lockdep reported).
+ * The bytes go through a kernel buffer of at most NVMEVF_READ_CHUNK.
+ *
+ * Context: Process context; takes @migf->lock.
  * Return: bytes read; 0 at the end of STOP_COPY data; -ENOMSG at the
  *	temporary end of PRE_COPY data; -ENODEV once the session ended.
  */
@@ -317,32 +323,48 @@ static ssize_t nvmevf_save_read(struct file *filp, char __user *ubuf,
 {
 	struct nvmevf_migf *migf = filp->private_data;
 	loff_t *off = &filp->f_pos;
+	u8 *kbuf = NULL;
 	ssize_t ret;
 
 	if (pos)
 		return -ESPIPE;
+	len = min_t(size_t, len, NVMEVF_READ_CHUNK);
+	if (len) {
+		kbuf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+		if (!kbuf)
+			return -ENOMEM;
+	}
 	mutex_lock(&migf->lock);
 	if (migf->disabled) {
 		ret = -ENODEV;
-		goto out;
+		goto out_unlock;
 	}
 	if (*off < 0 || *off > migf->len) {
 		ret = -EINVAL;
-		goto out;
+		goto out_unlock;
 	}
 	len = min_t(size_t, len, migf->len - *off);
 	if (!len) {
 		ret = migf->final ? 0 : -ENOMSG;
-		goto out;
+		goto out_unlock;
 	}
-	if (copy_to_user(ubuf, migf->buf + *off, len)) {
-		ret = -EFAULT;
-		goto out;
-	}
+	memcpy(kbuf, migf->buf + *off, len);
 	*off += len;
 	ret = len;
-out:
 	mutex_unlock(&migf->lock);
+
+	if (copy_to_user(ubuf, kbuf, len)) {
+		mutex_lock(&migf->lock);
+		*off -= len;
+		mutex_unlock(&migf->lock);
+		ret = -EFAULT;
+	}
+	kvfree(kbuf);
+	return ret;
+
+out_unlock:
+	mutex_unlock(&migf->lock);
+	kvfree(kbuf);
 	return ret;
 }
 
@@ -439,7 +461,8 @@ static const struct file_operations nvmevf_save_fops = {
  * Collects the stream; checks the SETUP record as soon as it is complete,
  * so a stream for another kind of device fails its first write.
  *
- * Context: Process context.
+ * Context: Process context; takes @migf->lock, not across the copy from
+ *	user memory (see nvmevf_save_read()).
  * Return: bytes taken, or -EFBIG past NVMEVF_STREAM_MAX, -EINVAL for a
  *	refused SETUP record, -ENODEV once the session ended, -ENOMEM,
  *	-EFAULT.
@@ -448,11 +471,18 @@ static ssize_t nvmevf_resume_write(struct file *filp, const char __user *ubuf,
 				   size_t len, loff_t *pos)
 {
 	struct nvmevf_migf *migf = filp->private_data;
+	u8 *kbuf;
 	long plen;
 	ssize_t ret;
 
 	if (pos)
 		return -ESPIPE;
+	if (len > NVMEVF_STREAM_MAX)
+		return -EFBIG;
+	/* Copied before @migf->lock is taken: see nvmevf_save_read(). */
+	kbuf = vmemdup_user(ubuf, len);
+	if (IS_ERR(kbuf))
+		return PTR_ERR(kbuf);
 	mutex_lock(&migf->lock);
 	if (migf->disabled) {
 		ret = -ENODEV;
@@ -461,10 +491,7 @@ static ssize_t nvmevf_resume_write(struct file *filp, const char __user *ubuf,
 	ret = nvmevf_reserve(migf, len);
 	if (ret)
 		goto out;
-	if (copy_from_user(migf->buf + migf->len, ubuf, len)) {
-		ret = -EFAULT;
-		goto out;
-	}
+	memcpy(migf->buf + migf->len, kbuf, len);
 	migf->len += len;
 	filp->f_pos += len;
 	ret = len;
@@ -482,6 +509,7 @@ static ssize_t nvmevf_resume_write(struct file *filp, const char __user *ubuf,
 	}
 out:
 	mutex_unlock(&migf->lock);
+	kvfree(kbuf);
 	return ret;
 }
 
