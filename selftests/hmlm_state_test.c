@@ -442,43 +442,40 @@ TEST_F(st, track_mem_not_enough_resources)
 	EXPECT_EQ(0, a.__reserved2[0] | a.__reserved2[1] | a.__reserved2[2]);
 }
 
-TEST_F(st, track_mem_stopped_on_close)
+/*
+ * Start tracking, optionally suspend, close the session; the close must
+ * stop the tracking. The model refuses a second tracker (1Fh), so a start
+ * from a new session proves the stop. The device refuses Track Send while
+ * the controller is suspended (39h), so a close of a suspended session
+ * resumes before it stops the tracking.
+ */
+static void track_stopped_on_close(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(st) *self, bool suspend)
 {
 	struct nvme_hmlm_mem_range r = { .addr = 0x200000, .len = 4 };
 	__u32 n = 1;
 	int s2;
 
 	ASSERT_EQ(0, hmlm_track(self->src, NVME_HMLM_TRACK_START, 0, &r, &n));
+	if (suspend)
+		ASSERT_EQ(0, hmlm_suspend(self->src, 0));
 	close(self->src);
 	self->src = -1;
 	s2 = hmlm_session(self->b.src_pf, self->b.src_ids[0], NULL);
 	ASSERT_LE(0, s2);
-	/* The model refuses a second tracker (1Fh): this start proves the stop. */
 	EXPECT_EQ(0, hmlm_track(s2, NVME_HMLM_TRACK_START, 0, &r, &n));
 	EXPECT_EQ(0, hmlm_track(s2, NVME_HMLM_TRACK_STOP, 0, NULL, NULL));
 	close(s2);
 }
 
-/*
- * The device refuses Track Send while the controller is suspended (39h),
- * so the close resumes before it stops the tracking: a second tracker
- * then starts (the model allows one).
- */
+TEST_F(st, track_mem_stopped_on_close)
+{
+	track_stopped_on_close(_metadata, self, false);
+}
+
 TEST_F(st, track_mem_stopped_on_close_while_suspended)
 {
-	struct nvme_hmlm_mem_range r = { .addr = 0x200000, .len = 4 };
-	__u32 n = 1;
-	int s2;
-
-	ASSERT_EQ(0, hmlm_track(self->src, NVME_HMLM_TRACK_START, 0, &r, &n));
-	ASSERT_EQ(0, hmlm_suspend(self->src, 0));
-	close(self->src);
-	self->src = -1;
-	s2 = hmlm_session(self->b.src_pf, self->b.src_ids[0], NULL);
-	ASSERT_LE(0, s2);
-	EXPECT_EQ(0, hmlm_track(s2, NVME_HMLM_TRACK_START, 0, &r, &n));
-	EXPECT_EQ(0, hmlm_track(s2, NVME_HMLM_TRACK_STOP, 0, NULL, NULL));
-	close(s2);
+	track_stopped_on_close(_metadata, self, true);
 }
 
 static int alloc_lbas(int hfd, __u32 nsid, __u64 slba,
