@@ -309,7 +309,7 @@ static int migrate_local(struct hmlm_session *src, struct hmlm_session *dst,
 	 * VM's state it must not run unless this call resumes it, not even
 	 * when the session ends.
 	 */
-	ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
+	ret = hmlm_mig_suspend(dst, HMLM_SUSPEND_KEEP, 0, 0);
 	if (ret) {
 		failed = dst;
 		hmlm_mig_fail(&m, HMLM_STEP_TARGET_SUSPEND, ret);

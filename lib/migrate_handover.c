@@ -56,6 +56,30 @@ int hmlm_mig_sync_wait(struct mig *m, int nr)
 }
 
 /*
+ * A Suspend that a signal does not fail. A wait cut short by a signal (a
+ * daemon's timer, io_uring's task work on this thread) leaves the command
+ * in flight and the kernel answers EBUSY until it completes; then it is
+ * sent again, and a repeated Suspend succeeds (TP4159: "repeating a
+ * suspend with the same STYPE is not an error"). @end_ns bounds the
+ * retries (0: the admin timeout from now); @tmo_ms each Suspend's wait.
+ */
+int hmlm_mig_suspend(struct hmlm_session *s, unsigned int flags,
+		     unsigned int tmo_ms, uint64_t end_ns)
+{
+	int ret;
+
+	if (!end_ns)
+		end_ns = hmlm_now_ns() + RESUME_WAIT_MS * 1000000ULL;
+	for (;;) {
+		ret = hmlm_suspend(s, flags, tmo_ms);
+		if ((ret != -EINTR && ret != -EBUSY) || hmlm_now_ns() > end_ns)
+			return ret;
+		if (ret == -EBUSY)
+			usleep(1000);
+	}
+}
+
+/*
  * Resume of a controller a Suspend was sent to. A Suspend whose wait was
  * cut short (EINTR, ETIMEDOUT) is still in flight and the Resume fails
  * with EBUSY until it completes (at most the NVMe admin timeout): it is
@@ -115,7 +139,8 @@ int hmlm_mig_keep_source(struct mig *m)
 
 	if (!ret)
 		ret = hmlm_mig_fail(m, HMLM_STEP_KEEP,
-				    hmlm_suspend(m->src, HMLM_SUSPEND_KEEP, 0));
+				    hmlm_mig_suspend(m->src, HMLM_SUSPEND_KEEP,
+						     0, m->deadline_ns));
 	if (!ret)
 		m->committed = 1;
 	return ret;

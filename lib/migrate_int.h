@@ -98,6 +98,8 @@ void hmlm_mig_free(struct mig *m);
 int hmlm_mig_run_live(struct mig *m);
 int hmlm_mig_run_suspended(struct mig *m, uint64_t *t_suspended);
 void hmlm_mig_cancel_source(struct mig *m);
+int hmlm_mig_suspend(struct hmlm_session *s, unsigned int flags,
+		     unsigned int tmo_ms, uint64_t end_ns);
 int hmlm_mig_resume(struct hmlm_session *s);
 int hmlm_mig_keep_source(struct mig *m);
 int hmlm_mig_out(struct hmlm_session *src, const struct hmlm_ns_map *ns,

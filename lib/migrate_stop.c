@@ -123,7 +123,8 @@ int hmlm_mig_stop_source(struct mig *m, uint64_t *t_suspended)
 	}
 	/* whatever it returns (EINTR: still in flight), cancel resumes */
 	m->src_suspend_sent = 1;
-	ret = hmlm_suspend(m->src, m->no_queue ? 0 : HMLM_SUSPEND_DUDMQ, tmo);
+	ret = hmlm_mig_suspend(m->src, m->no_queue ? 0 : HMLM_SUSPEND_DUDMQ,
+			       tmo, m->deadline_ns);
 	if (ret)
 		return hmlm_mig_fail(m, HMLM_STEP_SUSPEND, ret);
 	*t_suspended = hmlm_now_ns();

@@ -28,7 +28,7 @@
 static int target_set_state(struct hmlm_session *dst,
 			    const struct hmlm_state *st)
 {
-	int ret = hmlm_suspend(dst, HMLM_SUSPEND_KEEP, 0);
+	int ret = hmlm_mig_suspend(dst, HMLM_SUSPEND_KEEP, 0, 0);
 
 	return ret ? ret : hmlm_state_set(dst, st);
 }

@@ -7,7 +7,9 @@
  * the library's sources.
  */
 #include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <linux/fs.h>
 
 #include <errno.h>
@@ -450,12 +452,28 @@ static int same_region(const char *a, const char *b, uint64_t off, size_t len)
 	return ok;
 }
 
-TEST_F(lib, migrate_while_the_vm_writes)
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * hmlm_migrate() while the VM writes, then the VM goes on on the target
+ * with its queues and data. With @signals, SIGALRM (a handler without
+ * SA_RESTART, as a daemon's timer has) arrives every millisecond: every
+ * wait of the call is cut short many times, the Suspends' included.
+ */
+static void migrate_and_continue(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(lib) *self, bool signals)
 {
 	struct hmlm_ns_map map = { NSID, NSID, self->src_bdev, self->dst_bdev };
 	struct hmlm_migrate_params p = { .size = sizeof(p) };
 	struct hmlm_migrate_report rep = { .size = sizeof(rep) };
+	struct itimerval every_ms = { { 0, 1000 }, { 0, 1000 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
 	struct vm vm = { .self = self };
+	char msg[256];
 	void *chk;
 	int r, i;
 
@@ -463,8 +481,17 @@ TEST_F(lib, migrate_while_the_vm_writes)
 	p.progress_arg = &vm;
 	p.converge_bytes = 4096;
 	ASSERT_EQ(0, vf_write(self, 100, 64, 9));
+	if (signals) {
+		ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &every_ms, NULL));
+	}
 	r = hmlm_migrate(self->src, self->dst, &map, 1, &p, &rep);
-	ASSERT_EQ(0, r) TH_LOG("migrate: %d status 0x%x", r, rep.nvme_status);
+	if (signals) {
+		setitimer(ITIMER_REAL, &off, NULL);
+		signal(SIGALRM, SIG_DFL);
+	}
+	hmlm_migrate_strerror(&rep, r, msg, sizeof(msg));
+	ASSERT_EQ(0, r) TH_LOG("migrate: %s", msg);
 	EXPECT_TRUE(vm.suspended_seen);
 	EXPECT_GT(vm.writes, 0);
 	EXPECT_GT(rep.log_records, 0u);
@@ -493,6 +520,22 @@ TEST_F(lib, migrate_while_the_vm_writes)
 	/* the source still holds the VM's queues: reset it */
 	EXPECT_EQ(0, hmlm_resume(self->src));
 	ASSERT_EQ(0, udrv_open(self->src_vf, NULL, &self->c));
+}
+
+TEST_F(lib, migrate_while_the_vm_writes)
+{
+	migrate_and_continue(_metadata, self, false);
+}
+
+/*
+ * A signal that cuts a Suspend's wait short leaves the command in flight
+ * (EINTR, then EBUSY until it completes): the call waits for it and goes
+ * on, it does not fail the migration nor, at the KEEP, leave the source
+ * to run beside the target.
+ */
+TEST_F(lib, migrate_through_a_signal_every_millisecond)
+{
+	migrate_and_continue(_metadata, self, true);
 }
 
 /*

@@ -1046,6 +1046,7 @@ TEST_F(mig, handover_out_daemon_killed_or_failing_at_every_step)
 	munmap(k, sizeof(*k));
 }
 
+/* The source's KEEP fails for good: its PF went away. */
 static int fail_keep_handler(int fd, unsigned long cmd, void *arg, void *priv)
 {
 	struct fake *f = priv;
@@ -1053,8 +1054,47 @@ static int fail_keep_handler(int fd, unsigned long cmd, void *arg, void *priv)
 
 	if (cmd == NVME_HMLM_SUSPEND && (k->flags & NVME_HMLM_SUSPEND_KEEP) &&
 	    fake_dev(f, fd) == &f->src)
-		return -EINTR;
+		return -ENODEV;
 	return fake_handler(fd, cmd, arg, priv);
+}
+
+/*
+ * The source's KEEP as the module answers a signal during its wait:
+ * EINTR (the command goes on), EBUSY while it is in flight, then done.
+ */
+static unsigned int keep_tries;
+
+static int interrupted_keep_handler(int fd, unsigned long cmd, void *arg,
+				    void *priv)
+{
+	struct fake *f = priv;
+	const struct nvme_hmlm_suspend *k = arg;
+
+	if (cmd != NVME_HMLM_SUSPEND || !(k->flags & NVME_HMLM_SUSPEND_KEEP) ||
+	    fake_dev(f, fd) != &f->src)
+		return fake_handler(fd, cmd, arg, priv);
+	switch (keep_tries++) {
+	case 0:
+		return -EINTR;
+	case 1:
+		return -EBUSY;
+	default:
+		return fake_handler(fd, cmd, arg, priv);
+	}
+}
+
+TEST_F(mig, keep_interrupted_by_a_signal_is_waited_out)
+{
+	keep_tries = 0;
+	mock_set_handler(interrupted_keep_handler, &self->f);
+	EXPECT_EQ(0, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(3u, keep_tries);
+	EXPECT_TRUE(self->f.src.suspended);
+	EXPECT_TRUE(self->f.src.keep);
+	EXPECT_FALSE(self->f.dst.suspended);
+	/* the source stays suspended after its session ends */
+	fake_release(&self->f.src);
+	EXPECT_TRUE(self->f.src.suspended);
 }
 
 TEST_F(mig, out_keep_failure_resumes_source_and_ends_no_stream)
@@ -1062,7 +1102,7 @@ TEST_F(mig, out_keep_failure_resumes_source_and_ends_no_stream)
 	int fd;
 
 	mock_set_handler(fail_keep_handler, &self->f);
-	EXPECT_EQ(-EINTR, out_to_file(_metadata, self));
+	EXPECT_EQ(-ENODEV, out_to_file(_metadata, self));
 	EXPECT_FALSE(self->f.src.suspended);
 	EXPECT_TRUE(self->r.flags & HMLM_REPORT_SOURCE_RESUMED);
 	/* no END: the target cannot take it */
@@ -1078,7 +1118,7 @@ TEST_F(mig, out_keep_failure_resumes_source_and_ends_no_stream)
 TEST_F(mig, keep_failure_resumes_source_target_stays_suspended)
 {
 	mock_set_handler(fail_keep_handler, &self->f);
-	EXPECT_EQ(-EINTR, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
+	EXPECT_EQ(-ENODEV, hmlm_migrate(self->src, self->dst, &self->map, 1, &self->p, &self->r));
 	EXPECT_FALSE(self->f.src.suspended);
 	EXPECT_TRUE(self->f.dst.suspended);
 	EXPECT_EQ(0u, self->f.dst.resumes);
