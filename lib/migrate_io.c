@@ -341,7 +341,16 @@ int hmlm_mig_batch_ready(struct mig *m)
 			goto sync;
 	}
 	if (!m->ring_ready) {
-		if (io_uring_queue_init(BATCH_IOS, &m->ring, 0))
+		/*
+		 * Completions wait for this thread's next io_uring_enter():
+		 * otherwise their task work makes a signal pending on it and
+		 * cuts short whatever it waits in then, a Suspend's wait
+		 * included. Kernels before 6.1 have no DEFER_TASKRUN.
+		 */
+		if (io_uring_queue_init(BATCH_IOS, &m->ring,
+					IORING_SETUP_SINGLE_ISSUER |
+					IORING_SETUP_DEFER_TASKRUN) &&
+		    io_uring_queue_init(BATCH_IOS, &m->ring, 0))
 			goto sync;
 		m->ring_ready = 1;
 	}
