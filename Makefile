@@ -7,7 +7,8 @@ DESTDIR ?=
 HOST_RESULT ?= /dev/null
 
 .PHONY: all driver lib tools examples selftests check host-check demo bench vm-shell \
-	check-nested check-nested-debug demo-vm deps install clean check-debug fuzz-kernel fuzz
+	check-nested check-nested-debug demo-vm deps install clean check-debug fuzz-kernel fuzz \
+	soak
 
 all: driver lib tools examples
 
@@ -58,6 +59,11 @@ fuzz-kernel:
 fuzz:
 	$(MAKE) -C selftests/fuzz
 	@selftests/fuzz/run.sh $(or $(DURATION),60)
+
+# 100 randomized live migrations under I/O, every LBA verified, in one
+# boot (SEED picks another set; SOAK_KERNEL=debug: on the debug kernel).
+soak: deps
+	@scripts/soak.sh $(if $(filter debug,$(SOAK_KERNEL)),--debug) $(SEED)
 
 demo:
 	@scripts/demo.sh
