@@ -636,11 +636,16 @@ static void vfs_online(const char *pf, const char *ids)
 	int i;
 
 	for (i = 0; bench_word(ids, i, id, sizeof(id)); i++) {
+		/*
+		 * Resources go only to an offline secondary controller: after
+		 * a PF reset or SR-IOV off it is; at the end it may be online.
+		 */
 		snprintf(cmd, sizeof(cmd),
+			 "nvme virt-mgmt %s -c %s -a 7 >/dev/null 2>&1 && "
 			 "nvme virt-mgmt %s -c %s -r 1 -a 8 -n 1 >/dev/null 2>&1 && "
 			 "nvme virt-mgmt %s -c %s -r 0 -a 8 -n %s >/dev/null 2>&1 && "
 			 "nvme virt-mgmt %s -c %s -r 0 -a 9 -n 0 >/dev/null 2>&1",
-			 pf, id, pf, id, vq ? vq : "4", pf, id);
+			 pf, id, pf, id, pf, id, vq ? vq : "4", pf, id);
 		if (system(cmd))
 			atomic_fetch_add(&st->chaos_err, 1);
 	}
@@ -717,6 +722,7 @@ static void *chaos_main(void *p)
 int main(int argc, char **argv)
 {
 	int n_procs = 2, opt, p, status, bad_exit = 0;
+	unsigned long long restore_err;
 	bool no_chaos = false;
 	double secs = 60, t0;
 	struct worker cw = { .proc = -1, .thread = -1 };
@@ -798,9 +804,16 @@ int main(int argc, char **argv)
 	}
 	if (!no_chaos)
 		pthread_join(ct, NULL);
-	/* leave the bench as set up: every VF online */
+	/* leave the bench as set up: every VF online, or the run fails */
+	restore_err = atomic_load(&st->chaos_err);
 	vfs_online(src_pf, getenv("HMLM_SRC_CNTLIDS"));
 	vfs_online(dst_pf, getenv("HMLM_DST_CNTLIDS"));
+	restore_err = atomic_load(&st->chaos_err) - restore_err;
+	if (restore_err) {
+		printf("# fuzz: %llu VFs could not be put back online\n",
+		       restore_err);
+		bad_exit++;
+	}
 
 	printf("# fuzz: %llu operations in %.0f s: %llu ioctls (%llu returned 0, %llu an NVMe status), %llu reads, %llu polls, %llu opens, %llu closes, %llu killed children, %llu signals; chaos: %llu PF resets, %llu SR-IOV off/on, %llu VF I/O bursts, %llu chaos steps failed\n",
 	       (unsigned long long)st->ops, now() - t0, (unsigned long long)st->ioctls,
