@@ -42,6 +42,9 @@ done
 # hmlmctl against the scripted device (LD_PRELOAD), JSON through python3
 run "hmlmctl_cli_test.sh" "$HMLM_TOP/selftests/host/hmlmctl_cli_test.sh"
 
+# serts, the nested bench's serial stamper, under ASan and UBSan
+run "serts-test" "$HMLM_TOP/selftests/nested/serts-test"
+
 # Big-endian: scripts/host-deps.sh installs the cross compiler and qemu-user.
 if command -v s390x-linux-gnu-gcc > /dev/null && command -v qemu-s390x > /dev/null; then
 	if make -s -f "$HMLM_TOP/selftests/host/host.mk" cross; then

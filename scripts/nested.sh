@@ -105,10 +105,14 @@ log "nested bench took $(( $(date +%s) - t0 )) s"
 	for f in $kv; do
 		case "$f" in
 		downtime_ms=*) echo "  downtime (QEMU query-migrate):  ${f#*=} ms" ;;
+		pause_ms=*) echo "  VM stopped (QEMU trace):        ${f#*=} ms (source stop to target start)" ;;
+		workload_gap_ms=*) echo "  downtime the workload saw:      ${f#*=} ms (no I/O from its last progress line on the source to its first on the target, L1 wall clock)" ;;
+		before_ms=*) echo "    last line before the stop:    ${f#*=} ms earlier" ;;
+		after_ms=*) echo "    first line after the start:   ${f#*=} ms later" ;;
+		tick_max_ms=*) echo "    resolution:                   ${f#*=} ms (largest gap between its progress lines before the migration)" ;;
 		total_ms=*) echo "  total time (QEMU):              ${f#*=} ms" ;;
 		ram_bytes=*) echo "  RAM sent:                       ${f#*=} bytes" ;;
 		vfio_bytes=*) echo "  VFIO device state sent:         ${f#*=} bytes" ;;
-		gap_s=*) echo "  workload's longest silence:     ${f#*=} s (L1 time, serial progress lines)" ;;
 		verify=*) echo "  data verification:              ${f#*=}" ;;
 		esac
 	done

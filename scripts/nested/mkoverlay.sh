@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The nested bench's addition to the L1 initramfs (vm.sh --initrd-add):
-#   /nested/bin    QEMU 10 (qemu-system-x86_64) and the QMP client
+#   /nested/bin    QEMU 10 (qemu-system-x86_64), the QMP client, serts
 #   /nested/lib    every shared library QEMU 10 loads
 #   /nested/share  firmware: SeaBIOS, the multiboot/linuxboot option ROMs
 #   /nested/modules  the Debian kernel's vfio modules (+ load-order),
@@ -50,14 +50,14 @@ if [ ! -f "$base" ]; then
 fi
 
 make -s -C "$HMLM_TOP/selftests/nested/l2"
-for t in qmp nvvf-corrupt; do
+for t in qmp serts nvvf-corrupt; do
 	gcc -O2 -Wall -Wextra -Werror -o "$HMLM_TOP/selftests/nested/$t" "$HMLM_TOP/selftests/nested/$t.c"
 done
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/nested/bin" "$stage/nested/modules"
 cp "$HMLM_TOP/selftests/nested/l2/l2.elf" "$stage/nested/"
-cp "$HMLM_TOP/selftests/nested/qmp" "$HMLM_TOP/selftests/nested/nvvf-corrupt" "$stage/nested/bin/"
+cp "$HMLM_TOP"/selftests/nested/{qmp,serts,nvvf-corrupt} "$stage/nested/bin/"
 install -m 0755 "$HMLM_TOP"/selftests/nested/*.sh "$stage/nested/"
 # NESTED_VFIO_KO: the module built elsewhere (against another kernel).
 vfio_ko=${NESTED_VFIO_KO:-$HMLM_TOP/driver/vfio/nvme-hmlm-vfio-pci.ko}

@@ -75,34 +75,73 @@ unbind_vf() {
 
 # start_l2 NAME BDF [QEMU ARGS...]: the L2 VM with BDF assigned, serial in
 # $WORK/NAME.serial, QMP on the FIFOs $WORK/NAME.qmp.{in,out}, its pid in
-# $WORK/NAME.pid.
+# $WORK/NAME.pid. The serial goes through the FIFO $WORK/NAME.ser to serts,
+# which writes each line to NAME.serial stamped with L1's wall clock in ms
+# ("<ms> <line>", see serts.c; the greps below are not anchored at ^).
+# L2_APPEND: the L2's command line (tick=N).
 start_l2() {
 	local name=$1 bdf=$2
 	shift 2
 	rm -f "$WORK/$name".*
-	mkfifo "$WORK/$name.qmp.in" "$WORK/$name.qmp.out"
+	mkfifo "$WORK/$name.qmp.in" "$WORK/$name.qmp.out" "$WORK/$name.ser"
+	$NESTED/bin/serts "$WORK/$name.ser" "$WORK/$name.serial" 2> "$WORK/$name.serts.log" &
+	echo $! > "$WORK/$name.serts"
 	qemu10 -machine q35 -accel tcg,tb-size=64 -m 32 -nodefaults -no-user-config \
 		-display none -L $NESTED/share -kernel $NESTED/l2.elf \
+		${L2_APPEND:+-append "$L2_APPEND"} \
 		-device "vfio-pci,host=$bdf,id=vf0${VF_PROPS:+,$VF_PROPS}" \
-		-serial "file:$WORK/$name.serial" \
+		-serial "file:$WORK/$name.ser" \
 		-qmp "pipe:$WORK/$name.qmp" \
 		-pidfile "$WORK/$name.pid" ${NESTED_TRACE:+-trace "$NESTED_TRACE"} \
 		"$@" > "$WORK/$name.log" 2>&1 &
 	echo $! > "$WORK/$name.shpid"
 }
 
-stop_l2() {
-	local name=$1 pid i
-	[ -f "$WORK/$name.shpid" ] || return 0
-	pid=$(cat "$WORK/$name.shpid")
-	qmp "$name" '{"execute":"quit"}' > /dev/null 2>&1
-	for i in $(seq 1 50); do
+# The serial stamper of NAME: it ends at the FIFO's end of file, when QEMU
+# is gone; killed if QEMU never opened the FIFO.
+stop_serts() {
+	local pid i
+	[ -f "$WORK/$1.serts" ] || return 0
+	pid=$(cat "$WORK/$1.serts")
+	for i in $(seq 1 10); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	kill -9 "$pid" 2>/dev/null
+	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	rm -f "$WORK/$name.shpid" "$WORK/$name.pid"
+	rm -f "$WORK/$1.serts"
+}
+
+stop_l2() {
+	local name=$1 pid i
+	if [ -f "$WORK/$name.shpid" ]; then
+		pid=$(cat "$WORK/$name.shpid")
+		qmp "$name" '{"execute":"quit"}' > /dev/null 2>&1
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rm -f "$WORK/$name.shpid" "$WORK/$name.pid"
+	fi
+	stop_serts "$name"
+}
+
+# L1's wall clock (CLOCK_REALTIME) in ms, the clock of the serial stamps.
+now_ms() { $NESTED/bin/serts --now; }
+
+# ticks NAME: "<ms> <n>" of every complete L2-T progress line of NAME.
+ticks() {
+	sed -n 's/^\([0-9][0-9]*\) L2-T \([0-9][0-9]*\)$/\1 \2/p' "$WORK/$1.serial" 2>/dev/null
+}
+
+# trace_ms NAME PATTERN: the time (ms, L1 wall clock) of the last line of
+# NAME's QEMU log matching PATTERN, for a QEMU started with
+# -msg timestamp=on (trace lines "pid@sec.usec:event ...").
+trace_ms() {
+	grep "$2" "$WORK/$1.log" 2>/dev/null | tail -n 1 |
+		sed -n 's/^[0-9]*@\([0-9]*\)\.\([0-9][0-9][0-9]\).*/\1\2/p'
 }
 
 # Live migration between two QEMUs of L1 through a FIFO (QEMU's exec:

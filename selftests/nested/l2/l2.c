@@ -20,7 +20,17 @@
  * Serial (COM1) protocol read by the L1 scripts (selftests/nested/):
  *   L2-READY bdf=.. lbas=N lbasz=N run=ID  controller up, loop starting
  *   L2-PASS gen=G                          pass G verified
+ *   L2-T N                                 N I/O commands completed
+ *                                          (after every tick-th one)
  *   L2-FAIL <reason>                       stops here (halts)
+ *
+ * The L2-T lines are the workload's clock as L1 sees it: the guest's own
+ * clocks (TSC, PIT, HPET, PM timer) follow QEMU's virtual clock, which
+ * stands still while a migration has the VM stopped, so the workload cannot
+ * time its own downtime. L1 stamps each serial line with its wall-clock
+ * time as it arrives (selftests/nested/serts.c); the gap in the L2-T lines
+ * across the switchover is the time the workload did no I/O. The tick is
+ * L2_TICK commands, or tick=N on the multiboot command line (-append).
  *
  * No paging: addresses are guest-physical, which is what the device sees
  * through vfio. No interrupts are used (cli), so nothing but this loop runs.
@@ -31,6 +41,12 @@
 #define L2_LBAS		16	/* LBAs of the range the workload owns */
 #define L2_BASE_LBA	4096	/* away from anything the L1 may look at */
 #define QDEPTH		16
+/*
+ * I/O commands between two L2-T lines. A pass is 48 commands (16 LBAs:
+ * read, write, read back); Documentation/testing.rst has the measured
+ * rate of lines and what the lines cost.
+ */
+#define L2_TICK		16
 /*
  * Polls give up after this many TSC ticks (TCG's TSC follows the host's:
  * about two minutes at 2-3 GHz), not a loop count: under nested TCG a
@@ -181,6 +197,7 @@ static uint8_t rbuf[L2_LBAS][4096] __attribute__((aligned(4096)));
 static volatile uint8_t *bar;
 static uint32_t dstrd;
 static struct queue adminq, ioq;
+static uint32_t io_done, tick = L2_TICK;
 
 static uint32_t rd32(uint32_t off)
 {
@@ -306,6 +323,34 @@ static void rw(uint8_t opc, uint32_t lba, uint8_t *b)
 	c.cdw11 = 0;
 	c.cdw12 = 0;		/* one block */
 	run(&ioq, &c, opc == 1 ? "write" : "read");
+	if (++io_done % tick == 0) {
+		puts_("L2-T ");
+		putdec(io_done);
+		puts_("\n");
+	}
+}
+
+/*
+ * tick=N (1..100000) from the multiboot command line, if the loader gave
+ * one (QEMU: the kernel's file name, then -append's words).
+ */
+static void parse_cmdline(uint32_t mbi)
+{
+	const uint32_t *info = (const uint32_t *)(uintptr_t)mbi;
+	const char *p;
+	uint32_t v;
+
+	if (!info || !(info[0] & 4))	/* flags: cmdline valid */
+		return;
+	for (p = (const char *)(uintptr_t)info[4]; *p; p++) {
+		if (p[0] != 't' || p[1] != 'i' || p[2] != 'c' || p[3] != 'k' || p[4] != '=')
+			continue;
+		for (v = 0, p += 5; *p >= '0' && *p <= '9' && v < 1000000; p++)
+			v = v * 10 + (*p - '0');
+		if (v >= 1 && v <= 100000)
+			tick = v;
+		return;
+	}
 }
 
 extern uint8_t __bss_start[], __bss_end[];
@@ -318,12 +363,12 @@ void l2_main(uint32_t magic, uint32_t mbi)
 	uint32_t lbasz, words, nsze, gen, run_id, lba, i;
 	struct sqe c;
 
-	(void)mbi;
 	memset_(__bss_start, 0, __bss_end - __bss_start);
 	outb(COM1 + 1, 0);	/* no UART interrupts */
 	puts_("L2: nested bench workload\n");
 	if (magic != 0x2BADB002)
 		fail("multiboot-magic", magic, 0);
+	parse_cmdline(mbi);
 
 	for (bdf = 0; bdf < 8 * 256; bdf++) {
 		id = pci_rd(bdf, 0);
@@ -412,6 +457,8 @@ void l2_main(uint32_t magic, uint32_t mbi)
 	putdec(lbasz);
 	puts_(" run=");
 	puthex(run_id);
+	puts_(" tick=");
+	putdec(tick);
 	puts_("\n");
 
 	for (gen = 1;; gen++) {
