@@ -44,7 +44,7 @@ else
 fi
 st=$(qmp base '{"execute":"query-status"}')
 g=$(last_gen base)
-if echo "$st" | grep -q '"running"' && wait_serial base "L2-PASS gen=$((g + 1))\$" 600; then
+if [ "$(json_str "$st" status)" = running ] && wait_serial base "L2-PASS gen=$((g + 1))\$" 600; then
 	ok "the VM keeps running and verifying after the refusal"
 else
 	not_ok "the VM keeps running after the refusal: $st"

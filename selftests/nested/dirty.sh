@@ -54,7 +54,7 @@ move() {
 		awk '{ s += $1 } END { print s + 0 }')
 	g=$(last_gen "$from")
 	st=$(qmp "$to" '{"execute":"query-status"}')
-	if echo "$st" | grep -q '"running"' && wait_serial "$to" "L2-PASS gen=$((g + 2))\$" 900; then
+	if [ "$(json_str "$st" status)" = running ] && wait_serial "$to" "L2-PASS gen=$((g + 2))\$" 900; then
 		ok "$what: the workload verifies every LBA and completion on the target (gen $g -> $((g + 2)))"
 	else
 		not_ok "$what: the workload continues on the target: $st"

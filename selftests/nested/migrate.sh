@@ -68,7 +68,7 @@ ram=$(echo "$MIG_REPLY" | grep -o '"ram": *{[^}]*}' | grep -o '"transferred": *[
 vfio=$(echo "$MIG_REPLY" | grep -o '"vfio": *{[^}]*}' | grep -o '"transferred": *[0-9]*' | sed 's/.*: *//')
 
 st=$(qmp dst '{"execute":"query-status"}')
-if echo "$st" | grep -q '"running"'; then ok "the target VM runs"; else not_ok "the target VM runs: $st"; fi
+if [ "$(json_str "$st" status)" = running ]; then ok "the target VM runs"; else not_ok "the target VM runs: $st"; fi
 # Two full passes on the target: the first checks what the source wrote.
 g1=$(last_gen src)
 if wait_serial dst "L2-PASS gen=$((g1 + 2))\$" 900; then

@@ -65,7 +65,7 @@ qmp src '{"execute":"migrate_cancel"}' > /dev/null
 if wait_status src cancelled 120; then ok "cancel: the migration is cancelled"; else not_ok "cancel: the migration is cancelled: $MIG_REPLY"; fi
 st=$(qmp src '{"execute":"query-status"}')
 g=$(last_gen src)
-if echo "$st" | grep -q '"running"' && wait_serial src "L2-PASS gen=$((g + 2))\$" 600; then
+if [ "$(json_str "$st" status)" = running ] && wait_serial src "L2-PASS gen=$((g + 2))\$" 600; then
 	ok "cancel: the VM runs on the source and verifies every LBA (gen $g -> $((g + 2)))"
 	grep 'vfio_vmstate_change' "$WORK/src.log" | tail -n 1 | sed 's/^/#   src: /'
 else
