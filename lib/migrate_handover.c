@@ -50,8 +50,11 @@ int hmlm_mig_sync_wait(struct mig *m, int nr)
 	k = hmlm_mig_ring_reap(m, nr, &ret, &err);
 	if (k < 0)
 		return (int)k;
-	if (ret == -EINVAL)	/* no asynchronous fsync here */
+	/* no asynchronous fsync here, or io_uring could not run it */
+	if (ret == -EINVAL || ret == -ECANCELED) {
+		m->ring_not_run = 0;
 		ret = hmlm_mig_sync_wait(m, 0);
+	}
 	return ret ? hmlm_mig_fail(m, HMLM_STEP_FLUSH, ret) : err;
 }
 

@@ -62,6 +62,8 @@ struct mig {
 	void *buf;
 	struct io_uring ring;	/* the copy engine's, one per migration */
 	int ring_ready;		/* @ring is set up; batches need it */
+	int ring_not_run;	/* io_uring cancelled an operation unrun:
+				 * hmlm_mig_copy_pieces() redoes its batch */
 	int sync_io;		/* no ring (setup failed): one extent at a time */
 	int ring_unsent;	/* a submission failed: SQEs the kernel never
 				 * took are queued; the ring goes once idle */
@@ -161,6 +163,8 @@ struct final_copy {
 struct mig_ns *hmlm_mig_ns_by_src(struct mig *m, uint32_t nsid);
 int hmlm_mig_put_zero(struct mig *m, struct mig_ns *n, uint64_t slba,
 		      uint64_t nlb);
+int hmlm_mig_copy_pieces(struct mig *m, const struct piece *pc,
+			 unsigned int nr);
 int hmlm_mig_copy_range(struct mig *m, struct mig_ns *n, uint64_t slba,
 			uint64_t nlb);
 void hmlm_mig_rate_note(struct mig *m, uint64_t bytes, uint64_t extents,

@@ -216,6 +216,8 @@ long hmlm_mig_ring_reap(struct mig *m, long nr, int *res, int *err)
 		io_uring_for_each_cqe(&m->ring, head, cqe) {
 			if (done + (long)k == nr)
 				break;
+			if (cqe->res == -ECANCELED)
+				m->ring_not_run = 1;
 			if (!*res && cqe->res < 0)
 				*res = cqe->res;
 			else if (!*res && (uint64_t)cqe->res !=
@@ -307,17 +309,38 @@ void hmlm_mig_batch_account(struct mig *m, const struct piece *pc,
  * every write, so the device sees a deep queue rather than one small I/O
  * after another. The pieces are out of the dirty set already.
  */
+/*
+ * @pc copied one by one, synchronously: after a batch io_uring cancelled.
+ * It does that to an operation it punts to a worker thread when it cannot
+ * start one, which a signal pending on this thread at each try causes
+ * (copy_process() answers ERESTARTNOINTR); the operation never ran.
+ */
+int hmlm_mig_copy_pieces(struct mig *m, const struct piece *pc,
+			 unsigned int nr)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < nr && !ret; i++)
+		ret = hmlm_mig_copy_range(m, pc[i].n, pc[i].slba, pc[i].nlb);
+	return ret;
+}
+
 static int copy_batch(struct mig *m, struct piece *pc, unsigned int nr)
 {
 	int ret;
 
 	ret = hmlm_mig_ring_run(m, pc, nr, 0);
+	if (!ret)
+		ret = hmlm_mig_ring_run(m, pc, nr, 1);
+	if (ret == -ECANCELED && m->ring_not_run) {
+		m->ring_not_run = 0;
+		ret = hmlm_mig_copy_pieces(m, pc, nr);
+	} else if (!ret) {
+		hmlm_mig_batch_account(m, pc, nr);
+	}
 	if (ret)
 		return ret;
-	ret = hmlm_mig_ring_run(m, pc, nr, 1);
-	if (ret)
-		return ret;
-	hmlm_mig_batch_account(m, pc, nr);
 	ret = hmlm_mig_progress(m, m->prog.phase);
 	if (!ret)
 		ret = hmlm_mig_poll_log(m);

@@ -38,7 +38,8 @@ int hmlm_mig_poll_log(struct mig *m)
 	if (!m->log)
 		return 0;
 	ret = hmlm_log_collect(m->log, m->dirty, 0);
-	if (ret < 0)
+	/* a signal: what was read is in the set, the rest comes next time */
+	if (ret < 0 && ret != -EINTR)
 		return hmlm_mig_fail(m, HMLM_STEP_LOG_READ, ret);
 	if (!(hmlm_log_markers(m->log) & HMLM_LOG_SEEN_FULL))
 		return 0;

@@ -73,6 +73,12 @@ int hmlm_mig_final_copy_write(struct mig *m, struct final_copy *fc, int ok)
 		return 0;
 	fc->ret = hmlm_mig_ring_wait_all(m, fc->inflight, fc->ret);
 	fc->inflight = 0;
+	if (fc->ret == -ECANCELED && m->ring_not_run && ok) {
+		/* io_uring could not run them (hmlm_mig_copy_pieces()) */
+		m->ring_not_run = 0;
+		fc->ret = hmlm_mig_copy_pieces(m, fc->pc, fc->nr);
+		return fc->ret;
+	}
 	if (!fc->ret && ok) {
 		fc->inflight = hmlm_mig_ring_submit(m, fc->pc, fc->nr, 1,
 						    &fc->ret);
@@ -93,6 +99,12 @@ int hmlm_mig_final_copy_done(struct mig *m, struct final_copy *fc)
 	if (fc->inflight)
 		fc->ret = hmlm_mig_ring_wait_all(m, fc->inflight, fc->ret);
 	fc->inflight = 0;
+	if (fc->writing && fc->ret == -ECANCELED && m->ring_not_run) {
+		/* io_uring could not run them (hmlm_mig_copy_pieces()) */
+		m->ring_not_run = 0;
+		fc->ret = hmlm_mig_copy_pieces(m, fc->pc, fc->nr);
+		fc->writing = 0;
+	}
 	m->r->stopcopy_ns = hmlm_now_ns() - fc->t0;
 	if (fc->writing && !fc->ret)
 		hmlm_mig_batch_account(m, fc->pc, fc->nr);
@@ -178,7 +190,8 @@ int hmlm_mig_finish_source(struct mig *m, struct final_copy *fc)
 	tick = t0 + WAIT_SLICE_MS * 1000000ULL;
 	for (;;) {
 		ret = hmlm_log_collect(m->log, m->dirty, WAIT_SLICE_MS);
-		if (ret < 0)
+		/* a signal cut the wait short: what was read is in the set */
+		if (ret < 0 && ret != -EINTR)
 			return hmlm_mig_fail(m, HMLM_STEP_DRAIN, ret);
 		markers = hmlm_log_markers(m->log);
 		if (markers & HMLM_LOG_SEEN_EOF)
