@@ -1073,7 +1073,10 @@ int hmlm_do_log_start(struct hmlm_session *s, struct nvme_hmlm_log_start *cmd)
 	ret = hmlm_log_check_caps(s, id);
 	if (ret)
 		goto out_free;
-	hmlm_session_set_log(s, log);
+	/* EBUSY: the controller's queue is the other session's */
+	ret = hmlm_session_set_log(s, log);
+	if (ret)
+		goto out_free;
 	ret = hmlm_log_alloc(log, id, cmd->flags & NVME_HMLM_LOG_PRP_LIST, &prp1);
 	if (ret)
 		goto out_release;
@@ -1180,7 +1183,7 @@ out_put_fd:
  */
 int nvme_hmlm_log_start(struct hmlm_session *s, struct nvme_hmlm_log_start *arg)
 {
-	const unsigned int flags = HMLM_OP_BOUND | HMLM_OP_SETTLE;
+	const unsigned int flags = HMLM_OP_BOUND | HMLM_OP_SETTLE | HMLM_OP_DATA;
 	int ret;
 
 	ret = hmlm_enter(s, flags);
@@ -1219,7 +1222,7 @@ EXPORT_SYMBOL_NS_GPL(nvme_hmlm_log_read, NVME_HMLM);
  */
 int nvme_hmlm_log_stop(struct hmlm_session *s, struct nvme_hmlm_log_stop *arg)
 {
-	const unsigned int flags = HMLM_OP_BOUND | HMLM_OP_SETTLE;
+	const unsigned int flags = HMLM_OP_BOUND | HMLM_OP_SETTLE | HMLM_OP_DATA;
 	int ret;
 
 	ret = hmlm_enter(s, flags);

@@ -60,7 +60,8 @@ struct hmlm_async {
  *	nvme_hmlm_open() of the in-kernel API
  * @lock: Serialises the operations of this session and the teardown of its
  *	log; protects @suspended, @keep, @pending, @tracking, @state_*, and
- *	(with hmlm_sessions_lock) @ctrl, @cntlid, @bound, @log.
+ *	(with hmlm_sessions_lock) @ctrl, @cntlid, @bound, @log,
+ *	@dudmq_sent.
  * @ref: The session's owner (file or kernel caller) holds one reference,
  *	the log fd another; the binding is released with the last one.
  * @ctrl: The MMC, or NULL while unbound. While set, the session holds a
@@ -70,6 +71,12 @@ struct hmlm_async {
  * @node: Entry on hmlm_sessions while @ctrl is set (from the start of the
  *	bind, so events during the bind are seen).
  * @bound: The bind committed: the binding is exclusive from here.
+ * @data: A data session (NVME_HMLM_BIND_DATA): only the operations whose
+ *	dispatch entry has HMLM_OP_DATA; set before the bind, never changed
+ *	once bound.
+ * @dudmq_sent: A Suspend with DUDMQ was sent and its outcome is not known
+ *	yet (it may delete the controller's migration queue); under
+ *	hmlm_sessions_lock.
  * @dead: Set under hmlm_sessions_lock when the MMC is disabled or its
  *	SR-IOV reconfigured; never cleared. Read locklessly.
  * @disabled: The MMC was disabled since the bind (NVME_MIG_EV_DISABLE): no
@@ -93,6 +100,8 @@ struct hmlm_session {
 	u16			vfn;
 	struct list_head	node;
 	bool			bound;
+	bool			data;
+	bool			dudmq_sent;
 	bool			dead;
 	bool			disabled;
 	struct hmlm_log		*log;
@@ -112,6 +121,7 @@ struct hmlm_session {
 #define HMLM_OP_BOUND		BIT(0)	/* a bound, usable session; locks it */
 #define HMLM_OP_SETTLE		BIT(1)	/* no Suspend in flight (EBUSY) */
 #define HMLM_OP_LOCK		BIT(2)	/* lock only (BIND) */
+#define HMLM_OP_DATA		BIT(3)	/* a data session may run it */
 
 /**
  * struct hmlm_sec_list - a controller's whole secondary controller list
@@ -153,12 +163,14 @@ void hmlm_session_get(struct hmlm_session *s);
 void hmlm_session_put(struct hmlm_session *s);
 void hmlm_session_end(struct hmlm_session *s);
 int hmlm_session_bind(struct hmlm_session *s, struct nvme_ctrl *ctrl,
-		      u16 cntlid, u16 *mmc_cntlid, u16 *vfn);
+		      u16 cntlid, bool data, u16 *mmc_cntlid, u16 *vfn);
 int hmlm_enter(struct hmlm_session *s, unsigned int flags);
 void hmlm_leave(struct hmlm_session *s, unsigned int flags);
 int hmlm_session_usable(struct hmlm_session *s);
 int hmlm_settle_pending(struct hmlm_session *s, bool wait);
-void hmlm_session_set_log(struct hmlm_session *s, struct hmlm_log *log);
+int hmlm_session_set_log(struct hmlm_session *s, struct hmlm_log *log);
+int hmlm_session_dudmq_begin(struct hmlm_session *s);
+void hmlm_session_dudmq_end(struct hmlm_session *s);
 int hmlm_mem_orphan(struct nvme_ctrl *ctrl, struct list_head *mem);
 
 /* caps.c */

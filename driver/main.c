@@ -129,7 +129,7 @@ static int hmlm_ioctl_bind(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 	struct nvme_ctrl *ctrl;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved)
+	if ((cmd->flags & ~NVME_HMLM_BIND_FLAGS) || cmd->__reserved)
 		return -EINVAL;
 	cmd->out_nvme_status = 0;
 	cmd->out_mmc_cntlid = 0;
@@ -137,8 +137,9 @@ static int hmlm_ioctl_bind(struct hmlm_session *s, struct hmlm_ucmd *ucmd)
 	ret = hmlm_ctrl_from_fd(cmd->nvme_fd, &ctrl);
 	if (ret)
 		return ret;
-	ret = hmlm_session_bind(s, ctrl, cmd->cntlid, &cmd->out_mmc_cntlid,
-				&cmd->out_vfn);
+	ret = hmlm_session_bind(s, ctrl, cmd->cntlid,
+				cmd->flags & NVME_HMLM_BIND_DATA,
+				&cmd->out_mmc_cntlid, &cmd->out_vfn);
 	hmlm_ctrl_unref(ctrl);
 	if (ret > 0)
 		cmd->out_nvme_status = ret;
@@ -364,11 +365,12 @@ static const struct hmlm_ioctl_op hmlm_ioctl_ops[] = {
 		      HMLM_BOUND_SETTLED),
 	HMLM_IOCTL_OP(NVME_HMLM_LOG_START, hmlm_ioctl_log_start,
 		      struct nvme_hmlm_log_start, __reserved3,
-		      HMLM_BOUND_SETTLED | HMLM_OP_NO_RESPOND),
+		      HMLM_BOUND_SETTLED | HMLM_OP_DATA | HMLM_OP_NO_RESPOND),
 	HMLM_IOCTL_OP(NVME_HMLM_TRACK_MEM, hmlm_ioctl_track_mem,
 		      struct nvme_hmlm_track_mem, __reserved3, HMLM_OP_BOUND),
 	HMLM_IOCTL_OP(NVME_HMLM_GET_ALLOC_LBAS, hmlm_ioctl_get_alloc_lbas,
-		      struct nvme_hmlm_alloc_lbas, out_flags, HMLM_OP_BOUND),
+		      struct nvme_hmlm_alloc_lbas, out_flags,
+		      HMLM_OP_BOUND | HMLM_OP_DATA),
 };
 
 /**

@@ -125,6 +125,7 @@ static struct nvme_ctrl *hmlm_session_unlink(struct hmlm_session *s)
 	list_del_init(&s->node);
 	s->ctrl = NULL;
 	s->bound = false;
+	s->data = false;
 	spin_unlock_irqrestore(&hmlm_sessions_lock, flags);
 	return ctrl;
 }
@@ -171,19 +172,110 @@ void hmlm_session_put(struct hmlm_session *s)
 }
 
 /**
+ * hmlm_session_key() - what makes a CNTLID unique
+ * @s: A session with a controller.
+ *
+ * Context: Any context.
+ * Return: the NVM subsystem of the MMC, or the MMC if it has none.
+ */
+static const void *hmlm_session_key(const struct hmlm_session *s)
+{
+	return s->ctrl->subsys ? (void *)s->ctrl->subsys : (void *)s->ctrl;
+}
+
+/**
+ * hmlm_session_peer() - the other session bound to the same controller
+ * @s: A bound session.
+ *
+ * A migratable controller has at most two sessions: its own and a data
+ * session (NVME_HMLM_BIND_DATA), see hmlm_session_commit().
+ *
+ * Context: Expects hmlm_sessions_lock held.
+ * Return: the session, or NULL.
+ */
+static struct hmlm_session *hmlm_session_peer(struct hmlm_session *s)
+{
+	struct hmlm_session *o;
+
+	lockdep_assert_held(&hmlm_sessions_lock);
+	list_for_each_entry(o, &hmlm_sessions, node)
+		if (o != s && o->bound && !o->dead && o->cntlid == s->cntlid &&
+		    hmlm_session_key(o) == hmlm_session_key(s))
+			return o;
+	return NULL;
+}
+
+/**
  * hmlm_session_set_log() - attach or detach the session's log
  * @s: The session, locked.
  * @log: The log, or NULL.
  *
+ * The controller has one migration queue, and a Suspend with DUDMQ
+ * deletes it: a log is attached only while the other session of the
+ * controller has none and no such Suspend in flight, so that neither
+ * session's queue is deleted by the other's command.
+ *
+ * Context: Expects @s->lock held; takes and releases hmlm_sessions_lock.
+ * Return: 0; -EBUSY if the other session has a log or a Suspend with
+ *	DUDMQ in flight (only when attaching).
+ */
+int hmlm_session_set_log(struct hmlm_session *s, struct hmlm_log *log)
+{
+	struct hmlm_session *peer;
+	unsigned long flags;
+	int ret = 0;
+
+	lockdep_assert_held(&s->lock);
+	spin_lock_irqsave(&hmlm_sessions_lock, flags);
+	peer = log ? hmlm_session_peer(s) : NULL;
+	if (peer && (peer->log || peer->dudmq_sent))
+		ret = -EBUSY;
+	else
+		s->log = log;
+	spin_unlock_irqrestore(&hmlm_sessions_lock, flags);
+	return ret;
+}
+
+/**
+ * hmlm_session_dudmq_begin() - a Suspend with DUDMQ is about to be sent
+ * @s: The session, locked, bound.
+ *
+ * Ended by hmlm_session_dudmq_end() once its outcome is known.
+ *
+ * Context: Expects @s->lock held; takes and releases hmlm_sessions_lock.
+ * Return: 0; -EBUSY if the other session of the controller has a log,
+ *	which the command would delete under it.
+ */
+int hmlm_session_dudmq_begin(struct hmlm_session *s)
+{
+	struct hmlm_session *peer;
+	unsigned long flags;
+	int ret = 0;
+
+	lockdep_assert_held(&s->lock);
+	spin_lock_irqsave(&hmlm_sessions_lock, flags);
+	peer = hmlm_session_peer(s);
+	if (peer && peer->log)
+		ret = -EBUSY;
+	else
+		s->dudmq_sent = true;
+	spin_unlock_irqrestore(&hmlm_sessions_lock, flags);
+	return ret;
+}
+
+/**
+ * hmlm_session_dudmq_end() - the outcome of a Suspend with DUDMQ is known
+ * @s: The session, locked.
+ *
  * Context: Expects @s->lock held; takes and releases hmlm_sessions_lock.
  */
-void hmlm_session_set_log(struct hmlm_session *s, struct hmlm_log *log)
+void hmlm_session_dudmq_end(struct hmlm_session *s)
 {
 	unsigned long flags;
 
 	lockdep_assert_held(&s->lock);
 	spin_lock_irqsave(&hmlm_sessions_lock, flags);
-	s->log = log;
+	s->dudmq_sent = false;
 	spin_unlock_irqrestore(&hmlm_sessions_lock, flags);
 }
 
@@ -233,6 +325,8 @@ int hmlm_settle_pending(struct hmlm_session *s, bool wait)
 		if (p->dudmq && s->log)
 			hmlm_log_queue_gone(s->log);
 	}
+	if (p->dudmq)
+		hmlm_session_dudmq_end(s);
 	s->pending = NULL;
 	hmlm_async_put(p);
 	return 0;
@@ -247,8 +341,9 @@ int hmlm_settle_pending(struct hmlm_session *s, bool wait)
  * releases whatever this returns.
  *
  * Context: Process context.
- * Return: 0, or -EINVAL (unbound), -ENODEV (dead), -EBUSY (a Suspend is
- *	still in flight).
+ * Return: 0, or -EINVAL (unbound), -EACCES (a data session, and the
+ *	operation is not one of its own), -ENODEV (dead), -EBUSY (a Suspend
+ *	is still in flight).
  */
 int hmlm_enter(struct hmlm_session *s, unsigned int flags)
 {
@@ -259,6 +354,8 @@ int hmlm_enter(struct hmlm_session *s, unsigned int flags)
 	mutex_lock(&s->lock);
 	if (!(flags & HMLM_OP_BOUND))
 		return 0;
+	if (s->data && !(flags & HMLM_OP_DATA))
+		return -EACCES;
 	ret = hmlm_session_usable(s);
 	if (ret || !(flags & HMLM_OP_SETTLE))
 		return ret;
@@ -302,17 +399,19 @@ static void hmlm_session_link(struct hmlm_session *s, struct nvme_ctrl *ctrl)
 
 /**
  * hmlm_session_commit() - make the binding exclusive
- * @s: The session, locked, linked.
+ * @s: The session, locked, linked; @s->data says its role.
  * @cntlid: The migratable controller.
+ *
+ * A migratable controller has at most one session of each role: its own
+ * and a data session.
  *
  * Context: Process context; expects @s->lock held.
  * Return: 0; -EBUSY if another session has bound the same migratable
- *	controller of the same NVM subsystem; -ENODEV if the MMC was
- *	disabled or reconfigured since the bind began.
+ *	controller of the same NVM subsystem in the same role; -ENODEV if
+ *	the MMC was disabled or reconfigured since the bind began.
  */
 static int hmlm_session_commit(struct hmlm_session *s, u16 cntlid)
 {
-	const void *key = s->ctrl->subsys ? (void *)s->ctrl->subsys : s->ctrl;
 	struct hmlm_session *o;
 	unsigned long flags;
 	int ret = 0;
@@ -325,7 +424,8 @@ static int hmlm_session_commit(struct hmlm_session *s, u16 cntlid)
 	/* A CNTLID is unique in its NVM subsystem, whichever MMC is used. */
 	list_for_each_entry(o, &hmlm_sessions, node) {
 		if (o->bound && !o->dead && o->cntlid == cntlid &&
-		    (o->ctrl->subsys ? (void *)o->ctrl->subsys : o->ctrl) == key) {
+		    o->data == s->data &&
+		    hmlm_session_key(o) == hmlm_session_key(s)) {
 			ret = -EBUSY;
 			goto out_unlock;
 		}
@@ -343,6 +443,7 @@ out_unlock:
  * @ctrl: The MMC; the caller holds a reference for the call, the session
  *	takes its own.
  * @cntlid: The migratable controller.
+ * @data: Bind a data session (NVME_HMLM_BIND_DATA).
  * @mmc_cntlid: If not NULL, receives the MMC's own CNTLID.
  * @vfn: If not NULL, receives the VF number of @cntlid.
  *
@@ -352,7 +453,7 @@ out_unlock:
  *	-EINTR, -ENOMEM.
  */
 int hmlm_session_bind(struct hmlm_session *s, struct nvme_ctrl *ctrl,
-		      u16 cntlid, u16 *mmc_cntlid, u16 *vfn)
+		      u16 cntlid, bool data, u16 *mmc_cntlid, u16 *vfn)
 {
 	const struct nvme_lm_sec_ctrl *sc;
 	struct hmlm_sec_list *list;
@@ -372,6 +473,7 @@ int hmlm_session_bind(struct hmlm_session *s, struct nvme_ctrl *ctrl,
 	ret = hmlm_ctrl_ref(ctrl);
 	if (ret)
 		return ret;
+	s->data = data;
 	hmlm_session_link(s, ctrl);
 
 	id = kzalloc(NVME_LM_IDENTIFY_LEN, GFP_KERNEL);
@@ -669,7 +771,7 @@ int nvme_hmlm_open(struct nvme_ctrl *mmc, u16 cntlid, u16 *vfn,
 	if (!s)
 		return -ENOMEM;
 	mutex_lock(&s->lock);
-	ret = hmlm_session_bind(s, mmc, cntlid, NULL, vfn);
+	ret = hmlm_session_bind(s, mmc, cntlid, false, NULL, vfn);
 	mutex_unlock(&s->lock);
 	if (ret) {
 		hmlm_session_put(s);

@@ -96,9 +96,17 @@ int hmlm_do_suspend(struct hmlm_session *s, struct nvme_hmlm_suspend *cmd)
 		       NVME_LM_MSEND_SUSPEND_CDW11(s->cntlid,
 						   notify ? NVME_LM_STYPE_NOTIFY :
 						   NVME_LM_STYPE_SUSPEND, dudmq));
+	if (dudmq) {
+		ret = hmlm_session_dudmq_begin(s);
+		if (ret)
+			return ret;
+	}
 	ret = hmlm_submit_async(s->ctrl, &c, &ctx);
-	if (ret)
+	if (ret) {
+		if (dudmq)
+			hmlm_session_dudmq_end(s);
 		return ret;
+	}
 	ctx->dudmq = dudmq;
 	ctx->keep = cmd->flags & NVME_HMLM_SUSPEND_KEEP;
 
@@ -119,6 +127,8 @@ int hmlm_do_suspend(struct hmlm_session *s, struct nvme_hmlm_suspend *cmd)
 		if (dudmq && s->log)
 			hmlm_log_queue_gone(s->log);
 	}
+	if (dudmq)
+		hmlm_session_dudmq_end(s);
 	if (ret > 0)
 		cmd->out_nvme_status = ret;
 	return ret;

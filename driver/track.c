@@ -435,11 +435,11 @@ int nvme_hmlm_get_alloc_lbas(struct hmlm_session *s,
 			     struct nvme_hmlm_alloc_lbas *arg,
 			     struct iov_iter *to)
 {
-	int ret = hmlm_enter(s, HMLM_OP_BOUND);
+	int ret = hmlm_enter(s, HMLM_OP_BOUND | HMLM_OP_DATA);
 
 	if (!ret)
 		ret = hmlm_do_get_alloc_lbas(s, arg, to);
-	hmlm_leave(s, HMLM_OP_BOUND);
+	hmlm_leave(s, HMLM_OP_BOUND | HMLM_OP_DATA);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(nvme_hmlm_get_alloc_lbas, NVME_HMLM);

@@ -64,33 +64,6 @@ static int vf_write(FIXTURE_DATA(log) *self, __u64 slba, __u32 nlb)
 	return udrv_write(self->c, 1, NSID, slba, nlb, self->buf);
 }
 
-/*
- * Read until @want records arrived (or @ms passed without one); poll()
- * first so that both blocking and non-blocking fds work. Returns the count
- * or -errno of a failed read.
- */
-static int read_recs(int lfd, struct nvme_hmlm_log_rec *r, int want, int ms)
-{
-	int n = 0;
-
-	while (n < want) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
-		ssize_t got;
-
-		if (poll(&p, 1, ms) <= 0)
-			break;
-		got = read(lfd, r + n, (want - n) * RECSZ);
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			break;
-		if (got % RECSZ)
-			return -EPROTO;
-		n += got / RECSZ;
-	}
-	return n;
-}
-
 static void expect_marker(struct __test_metadata *_metadata,
 			  const struct nvme_hmlm_log_rec *r, int marker)
 {
@@ -114,12 +87,12 @@ TEST_F(log, first_marker_and_every_write)
 	EXPECT_TRUE(fl & FD_CLOEXEC);
 	EXPECT_EQ(0, fcntl(self->lfd, F_GETFL) & O_NONBLOCK);
 	memset(r, POISON_BYTE, sizeof(r));
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	expect_marker(_metadata, &r[0], NVME_HMLM_MARK_FIRST);
 	EXPECT_EQ(0, r[0].seq);
 	for (i = 0; i < 40; i++)
 		ASSERT_EQ(0, vf_write(self, 1000 + 16 * i, 1 + i % 8));
-	n = read_recs(self->lfd, r, 40, TMO_MS);
+	n = hmlm_read_recs(self->lfd, r, 40, TMO_MS);
 	ASSERT_EQ(40, n);
 	for (i = 0; i < n; i++) {
 		int k = (r[i].slba - 1000) / 16;
@@ -146,14 +119,14 @@ TEST_F(log, deallocate_and_write_zeroes)
 
 	self->lfd = hmlm_log_start(self->hfd, 64, 0);
 	ASSERT_LE(0, self->lfd);
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	ASSERT_EQ(0, udrv_deallocate(self->c, 1, NSID, 4096, 64));
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	EXPECT_EQ(4096, r[0].slba);
 	EXPECT_EQ(64, r[0].nlb);
 	EXPECT_EQ(NVME_HMLM_REC_DEALLOC, r[0].flags);
 	ASSERT_EQ(0, udrv_write_zeroes(self->c, 1, NSID, 8192, 16));
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	EXPECT_EQ(8192, r[0].slba);
 	EXPECT_EQ(16, r[0].nlb);
 }
@@ -167,7 +140,7 @@ TEST_F(log, nonblock_and_read_sizes)
 	ASSERT_LE(0, self->lfd);
 	EXPECT_TRUE(fcntl(self->lfd, F_GETFL) & O_NONBLOCK);
 	EXPECT_ERRNO(EINVAL, read(self->lfd, small, sizeof(small)));
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	EXPECT_ERRNO(EAGAIN, read(self->lfd, r, sizeof(r)));
 	ASSERT_EQ(0, vf_write(self, 50, 1));
 	ASSERT_EQ(0, vf_write(self, 60, 1));
@@ -176,7 +149,7 @@ TEST_F(log, nonblock_and_read_sizes)
 
 	ASSERT_EQ(1, poll(&p, 1, TMO_MS));
 	EXPECT_EQ((ssize_t)RECSZ, read(self->lfd, r, RECSZ + RECSZ / 2));
-	EXPECT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	EXPECT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	{
 		void *volatile bad = (void *)8;
 
@@ -184,7 +157,7 @@ TEST_F(log, nonblock_and_read_sizes)
 		ASSERT_EQ(1, poll(&p, 1, TMO_MS));
 		EXPECT_ERRNO(EFAULT, read(self->lfd, bad, RECSZ));
 		/* Nothing was lost: the record is still there. */
-		EXPECT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+		EXPECT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 		EXPECT_EQ(70, r[0].slba);
 	}
 }
@@ -198,14 +171,14 @@ TEST_F(log, poll_and_epoll_wake)
 
 	self->lfd = hmlm_log_start(self->hfd, 64, 0);
 	ASSERT_LE(0, self->lfd);
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	p.fd = self->lfd;
 	p.events = POLLIN;
 	EXPECT_EQ(0, poll(&p, 1, 50));
 	ASSERT_EQ(0, vf_write(self, 300, 2));
 	ASSERT_EQ(1, poll(&p, 1, TMO_MS));
 	EXPECT_TRUE(p.revents & POLLIN);
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
@@ -214,7 +187,7 @@ TEST_F(log, poll_and_epoll_wake)
 	ASSERT_EQ(0, vf_write(self, 400, 2));
 	ASSERT_EQ(1, epoll_wait(ep, &out, 1, TMO_MS));
 	EXPECT_TRUE(out.events & EPOLLIN);
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	EXPECT_EQ(400, r[0].slba);
 	close(ep);
 }
@@ -232,10 +205,10 @@ static void wrap(struct __test_metadata *_metadata, FIXTURE_DATA(log) *self,
 	ASSERT_EQ(0, hmlm_ioc(self->hfd, NVME_HMLM_LOG_START, &a));
 	self->lfd = a.out_fd;
 	EXPECT_EQ(pc, a.out_pc);
-	ASSERT_EQ(1, read_recs(self->lfd, &r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, &r, 1, TMO_MS));
 	for (i = 0; i < total; i++) {
 		ASSERT_EQ(0, vf_write(self, 7 * i, 1));
-		ASSERT_EQ(1, read_recs(self->lfd, &r, 1, TMO_MS))
+		ASSERT_EQ(1, hmlm_read_recs(self->lfd, &r, 1, TMO_MS))
 			TH_LOG("record %d of %d", i, total);
 		EXPECT_EQ(NVME_HMLM_MARK_NONE, r.marker);
 		EXPECT_EQ(7 * i, r.slba);
@@ -266,7 +239,7 @@ TEST_F(log, full_queue_reported_then_eof)
 	ASSERT_LE(0, self->lfd);
 	for (i = 0; i < 6; i++)
 		ASSERT_EQ(0, vf_write(self, 100 * i, 1));
-	n = read_recs(self->lfd, r, 8, 2000);
+	n = hmlm_read_recs(self->lfd, r, 8, 2000);
 	/* 3 usable slots: first, one write, the write that filled it. */
 	ASSERT_EQ(3, n);
 	expect_marker(_metadata, &r[0], NVME_HMLM_MARK_FIRST);
@@ -284,19 +257,19 @@ TEST_F(log, markers_suspend_resume_stop)
 
 	self->lfd = hmlm_log_start(self->hfd, 64, 0);
 	ASSERT_LE(0, self->lfd);
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	expect_marker(_metadata, &r[0], NVME_HMLM_MARK_FIRST);
 	ASSERT_EQ(0, hmlm_suspend(self->hfd, 0));
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	expect_marker(_metadata, &r[0], NVME_HMLM_MARK_SUSPENDED);
 	/* Logging cannot stop while suspended (39h). */
 	EXPECT_EQ(HMLM_SC_SUSPENDED, HMLM_SC(hmlm_log_stop(self->lfd)));
 	ASSERT_EQ(0, hmlm_resume(self->hfd));
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	expect_marker(_metadata, &r[0], NVME_HMLM_MARK_FIRST);
 	ASSERT_EQ(0, vf_write(self, 77, 3));
 	ASSERT_EQ(0, hmlm_log_stop(self->lfd));
-	ASSERT_EQ(2, read_recs(self->lfd, r, 8, TMO_MS));
+	ASSERT_EQ(2, hmlm_read_recs(self->lfd, r, 8, TMO_MS));
 	EXPECT_EQ(77, r[0].slba);
 	EXPECT_EQ(3, r[0].nlb);
 	expect_marker(_metadata, &r[1], NVME_HMLM_MARK_STOPPED);
@@ -312,10 +285,10 @@ TEST_F(log, suspend_dudmq_ends_log)
 
 	self->lfd = hmlm_log_start(self->hfd, 64, 0);
 	ASSERT_LE(0, self->lfd);
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	ASSERT_EQ(0, vf_write(self, 5, 1));
 	ASSERT_EQ(0, hmlm_suspend(self->hfd, NVME_HMLM_SUSPEND_DUDMQ));
-	ASSERT_EQ(2, read_recs(self->lfd, r, 4, TMO_MS));
+	ASSERT_EQ(2, hmlm_read_recs(self->lfd, r, 4, TMO_MS));
 	EXPECT_EQ(5, r[0].slba);
 	expect_marker(_metadata, &r[1], NVME_HMLM_MARK_SUSPENDED);
 	EXPECT_EQ(0, read(self->lfd, r, sizeof(r)));
@@ -378,7 +351,7 @@ TEST_F(log, head_never_sent_to_a_recycled_cdqid)
 	ASSERT_EQ(0, hmlm_ioc(self->hfd, NVME_HMLM_LOG_START, &a));
 	self->lfd = a.out_fd;
 	cdqid = a.out_cdqid;
-	ASSERT_EQ(1, read_recs(self->lfd, r, 1, TMO_MS));
+	ASSERT_EQ(1, hmlm_read_recs(self->lfd, r, 1, TMO_MS));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, vf_write(self, 100 + i, 1));
 	ASSERT_EQ(0, hmlm_suspend(self->hfd, NVME_HMLM_SUSPEND_DUDMQ));
@@ -401,7 +374,7 @@ TEST_F(log, head_never_sent_to_a_recycled_cdqid)
 		ASSERT_EQ(0, udrv_write(c2, 1, NSID, 200 + i, 1, self->buf));
 
 	/* VF1's reader consumes what its queue held before the deletion. */
-	n = read_recs(self->lfd, r, 16, TMO_MS);
+	n = hmlm_read_recs(self->lfd, r, 16, TMO_MS);
 	ASSERT_EQ(5, n);
 	expect_marker(_metadata, &r[4], NVME_HMLM_MARK_SUSPENDED);
 	EXPECT_EQ(0, read(self->lfd, r, sizeof(r)));
@@ -411,7 +384,7 @@ TEST_F(log, head_never_sent_to_a_recycled_cdqid)
 	EXPECT_EQ(0, hp) TH_LOG("VF2's queue head moved to %u by VF1's log", hp);
 
 	/* And VF2's reader gets every record. */
-	n = read_recs(l2, r, 11, TMO_MS);
+	n = hmlm_read_recs(l2, r, 11, TMO_MS);
 	ASSERT_EQ(11, n);
 	for (i = 0; i < 10; i++)
 		EXPECT_EQ(200 + i, r[1 + i].slba);
@@ -494,7 +467,7 @@ TEST_F(log, log_fd_outlives_session)
 	/* The binding stays with the log fd. */
 	EXPECT_EQ(-EBUSY, hmlm_session(self->b.src_pf, self->b.src_ids[0], NULL));
 	ASSERT_EQ(0, vf_write(self, 900, 1));
-	ASSERT_EQ(2, read_recs(self->lfd, r, 2, TMO_MS));
+	ASSERT_EQ(2, hmlm_read_recs(self->lfd, r, 2, TMO_MS));
 	EXPECT_EQ(900, r[1].slba);
 	/* The module cannot go while the log fd exists. */
 	EXPECT_NE(0, hmlm_delete_module());

@@ -298,6 +298,33 @@ static inline long hmlm_dma_bytes(void)
 }
 
 /*
+ * Read until @want records arrived (or @ms passed without one); poll()
+ * first so that both blocking and non-blocking fds work. Returns the count
+ * or -errno of a failed read.
+ */
+static inline int hmlm_read_recs(int lfd, struct nvme_hmlm_log_rec *r, int want, int ms)
+{
+	int n = 0;
+
+	while (n < want) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&p, 1, ms) <= 0)
+			break;
+		got = read(lfd, r + n, (want - n) * sizeof(*r));
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		if (got % sizeof(*r))
+			return -EPROTO;
+		n += got / sizeof(*r);
+	}
+	return n;
+}
+
+/*
  * A child that reads records from @lfd until read() fails or returns 0,
  * then writes the errno (0 for end of file) to the pipe returned in *@rfd
  * and exits. Returns its pid, or -1.

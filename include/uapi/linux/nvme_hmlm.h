@@ -62,10 +62,16 @@
  *   - ENOENT: the CNTLID is not a secondary controller of the MMC (the
  *     MMC's own CNTLID included); GET_ALLOC_LBAS: the namespace is not
  *     attached to the bound migratable controller.
- *   - EBUSY: another session has bound the same migratable controller;
- *     the session already has what the ioctl would create (a log fd,
- *     memory tracking); a SUSPEND whose wait was cut short is still in
- *     flight.
+ *   - EBUSY: another session has bound the same migratable controller
+ *     in the same role (BIND, see NVME_HMLM_BIND_DATA); the session
+ *     already has what the ioctl would create (a log fd, memory
+ *     tracking); the other session of the controller has its migration
+ *     queue or a SUSPEND with DUDMQ in flight (LOG_START), or a log
+ *     (SUSPEND with DUDMQ); a SUSPEND whose wait was cut short is still
+ *     in flight.
+ *   - EACCES: a data session (NVME_HMLM_BIND_DATA) asked for an ioctl
+ *     that acts on the controller (SUSPEND, RESUME, GET_STATE, SET_STATE,
+ *     TRACK_MEM).
  *   - EMSGSIZE: an output array is too small; the count field says how
  *     many entries are needed.
  *   - ENODEV: the controller is not live (resetting, being removed, dead)
@@ -226,7 +232,7 @@ struct nvme_hmlm_get_caps {
 /**
  * struct nvme_hmlm_bind - ioctl(NVME_HMLM_BIND)
  * @size: sizeof(struct nvme_hmlm_bind)
- * @flags: Must be 0.
+ * @flags: 0, or NVME_HMLM_BIND_DATA.
  * @nvme_fd: An open fd of the MMC's /dev/nvmeN. The file may be closed
  *	after the ioctl: the session keeps its own reference.
  * @cntlid: The migratable controller: a SCID of the MMC's secondary
@@ -244,9 +250,22 @@ struct nvme_hmlm_get_caps {
  * not live; EOPNOTSUPP if the controller lacks OACS.HMLMS; ENOENT if
  * @cntlid is not in its secondary controller list (the MMC's own CNTLID
  * never is); EBUSY if another session has bound the same migratable
- * controller (the key is the NVM subsystem and @cntlid, since a CNTLID is
- * unique in its subsystem). The binding ends when the session's file is
- * closed.
+ * controller in the same role (the key is the NVM subsystem and @cntlid,
+ * since a CNTLID is unique in its subsystem). The binding ends when the
+ * session's file is closed.
+ *
+ * A migratable controller has at most one session of each role. The
+ * controller's session (flags 0) may do everything. A data session
+ * (NVME_HMLM_BIND_DATA) moves the namespace data beside the controller's
+ * session that another party holds, typically the VFIO variant driver
+ * while QEMU migrates the VM: it may run GET_ALLOC_LBAS, LOG_START and
+ * its log fd (read, poll, LOG_STOP), and nothing that acts on the
+ * controller (EACCES). The controller has one migration queue: the
+ * session that has it is the only one that may send a SUSPEND with DUDMQ
+ * (which deletes it), so neither session ever loses its queue to the
+ * other's command. A SUSPEND of the controller's session without DUDMQ
+ * posts its "suspended" record to the data session's log, whose reader
+ * then knows that every change before it is in the log.
  */
 struct nvme_hmlm_bind {
 	__u32	size;
@@ -258,6 +277,9 @@ struct nvme_hmlm_bind {
 	__u16	out_mmc_cntlid;
 	__u16	out_vfn;
 };
+
+#define NVME_HMLM_BIND_DATA	(1U << 0)	/* a data session */
+#define NVME_HMLM_BIND_FLAGS	NVME_HMLM_BIND_DATA
 
 #define NVME_HMLM_BIND		_IO(NVME_HMLM_TYPE, NVME_HMLM_CMD_BIND)
 
