@@ -26,7 +26,7 @@ extern "C" {
  * the library is at least as new as the header a program was built with.
  */
 #define HMLM_VERSION_MAJOR	0
-#define HMLM_VERSION_MINOR	4
+#define HMLM_VERSION_MINOR	5
 #define HMLM_VERSION_PATCH	0
 #define HMLM_VERSION_CODE(major, minor, patch) \
 	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch))
@@ -116,6 +116,10 @@ int hmlm_vf_cntlid(const char *nvme_dev, const char *vf, uint16_t *cntlid);
 
 int hmlm_session_open(const char *mmc_dev, uint16_t cntlid,
 		      struct hmlm_session **session);
+/* hmlm_session_open_flags() */
+#define HMLM_SESSION_DATA	(1U << 0)	/* data only, beside the holder */
+int hmlm_session_open_flags(const char *mmc_dev, uint16_t cntlid,
+			    unsigned int flags, struct hmlm_session **session);
 void hmlm_session_close(struct hmlm_session *session);
 int hmlm_session_fd(const struct hmlm_session *session);
 uint16_t hmlm_session_cntlid(const struct hmlm_session *session);
@@ -785,6 +789,10 @@ int hmlm_migrate_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		    unsigned int nr_ns, int in_fd,
 		    const struct hmlm_migrate_params *params,
 		    struct hmlm_migrate_report *report);
+int hmlm_migrate_data(struct hmlm_session *src, const struct hmlm_ns_map *ns,
+		      unsigned int nr_ns, int stopped_fd,
+		      const struct hmlm_migrate_params *params,
+		      struct hmlm_migrate_report *report);
 int hmlm_migrate_strerror(const struct hmlm_migrate_report *report, int err,
 			  char *buf, size_t len);
 /* --- end migration --- */

@@ -27,6 +27,7 @@ void hmlm_struct_out(void *dst, uint32_t usize, const void *src,
 int hmlm_caps_get(struct hmlm_session *session, struct hmlm_caps *caps);
 int hmlm_ioctl(int fd, unsigned long cmd, void *arg, uint16_t *nvme_status);
 int hmlm_open_nvme(const char *nvme_dev);
+unsigned int hmlm_log_last_marker(const struct hmlm_log *log);
 struct nvme_hmlm_get_caps;
 /* lib/crc32c.c: the reference implementation, and which one runs */
 uint32_t hmlm_crc32c_portable(uint32_t crc, const void *buf, size_t len);

@@ -19,6 +19,7 @@ struct hmlm_log {
 	struct hmlm_session *session;
 	int fd;
 	unsigned int markers;	/* HMLM_LOG_SEEN_* */
+	uint8_t last_marker;	/* of the last record with one */
 	uint64_t records;
 	uint16_t cdqid;
 	struct nvme_hmlm_log_rec batch[LOG_BATCH];
@@ -71,6 +72,8 @@ HMLM_EXPORT int hmlm_log_fd(const struct hmlm_log *log)
 
 static void note_marker(struct hmlm_log *log, uint8_t marker)
 {
+	if (marker != NVME_HMLM_MARK_NONE)
+		log->last_marker = marker;
 	switch (marker) {
 	case NVME_HMLM_MARK_FIRST:
 		log->markers |= HMLM_LOG_SEEN_FIRST;
@@ -206,6 +209,12 @@ HMLM_EXPORT int hmlm_log_collect(struct hmlm_log *log,
 HMLM_EXPORT unsigned int hmlm_log_markers(const struct hmlm_log *log)
 {
 	return log ? log->markers : 0;
+}
+
+/* HMLM_LOG_MARK_* of the last record read that had a marker */
+unsigned int hmlm_log_last_marker(const struct hmlm_log *log)
+{
+	return log->last_marker;
 }
 
 HMLM_EXPORT uint64_t hmlm_log_records(const struct hmlm_log *log)

@@ -11,6 +11,7 @@
  *   migrate_handover.c  flush, KEEP, Resume, the cancel path
  *   migrate_io.c        the data movers all of them use
  *   migrate_stream.c    hmlm_migrate_out() and hmlm_migrate_in()
+ *   migrate_data.c      hmlm_migrate_data(): the data beside QEMU
  */
 #include <errno.h>
 #include <stddef.h>
@@ -174,7 +175,9 @@ int hmlm_mig_setup(struct mig *m, const struct hmlm_ns_map *map,
 			ret = hmlm_bdev_open(map[i].dst_bdev, 1, &n->dst);
 			if (ret)
 				return ret;
-			ret = hmlm_bdev_check(&n->dst, m->dst->mmc_fd,
+			/* hmlm_migrate_data(): no target session */
+			ret = hmlm_bdev_check(&n->dst,
+					      m->dst ? m->dst->mmc_fd : -1,
 					      map[i].dst_nsid);
 			if (ret)
 				return ret;
@@ -489,6 +492,23 @@ HMLM_EXPORT int hmlm_migrate_out(struct hmlm_session *src,
 	if (ret)
 		return ret;
 	ret = hmlm_mig_out(src, ns, nr_ns, out_fd, &p, &r);
+	mig_report_out(report, &r);
+	return ret;
+}
+
+HMLM_EXPORT int hmlm_migrate_data(struct hmlm_session *src,
+				  const struct hmlm_ns_map *ns,
+				  unsigned int nr_ns, int stopped_fd,
+				  const struct hmlm_migrate_params *params,
+				  struct hmlm_migrate_report *report)
+{
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report r;
+	int ret = mig_args(params, report, &p);
+
+	if (ret)
+		return ret;
+	ret = hmlm_mig_data(src, ns, nr_ns, stopped_fd, &p, &r);
 	mig_report_out(report, &r);
 	return ret;
 }

@@ -112,6 +112,10 @@ int hmlm_mig_in(struct hmlm_session *dst, const struct hmlm_ns_map *ns,
 		unsigned int nr_ns, int in_fd,
 		const struct hmlm_migrate_params *params,
 		struct hmlm_migrate_report *report);
+int hmlm_mig_data(struct hmlm_session *src, const struct hmlm_ns_map *ns,
+		  unsigned int nr_ns, int stopped_fd,
+		  const struct hmlm_migrate_params *params,
+		  struct hmlm_migrate_report *report);
 void hmlm_mig_budget_check(struct mig *m);
 
 /* The engine's constants (migrate*.c) */

@@ -13,6 +13,13 @@
 HMLM_EXPORT int hmlm_session_open(const char *mmc_dev, uint16_t cntlid,
 				  struct hmlm_session **session)
 {
+	return hmlm_session_open_flags(mmc_dev, cntlid, 0, session);
+}
+
+HMLM_EXPORT int hmlm_session_open_flags(const char *mmc_dev, uint16_t cntlid,
+					unsigned int flags,
+					struct hmlm_session **session)
+{
 	struct nvme_hmlm_bind bind;
 	struct hmlm_session *s;
 	int nvme, ret;
@@ -20,6 +27,8 @@ HMLM_EXPORT int hmlm_session_open(const char *mmc_dev, uint16_t cntlid,
 	if (!session)
 		return -EINVAL;
 	*session = NULL;
+	if (flags & ~HMLM_SESSION_DATA)
+		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -37,6 +46,8 @@ HMLM_EXPORT int hmlm_session_open(const char *mmc_dev, uint16_t cntlid,
 	bind.size = sizeof(bind);
 	bind.nvme_fd = nvme;
 	bind.cntlid = cntlid;
+	if (flags & HMLM_SESSION_DATA)
+		bind.flags |= NVME_HMLM_BIND_DATA;
 	ret = hmlm_ioctl(s->fd, NVME_HMLM_BIND, &bind, &s->nvme_status);
 	if (ret)
 		goto close_dev;

@@ -1345,7 +1345,7 @@ TEST_F(mig, abi_caps_sizes_and_version)
 	EXPECT_EQ(7u, big.newer);
 	EXPECT_EQ(2, big.c.num_state_versions);
 	EXPECT_EQ(HMLM_VERSION, hmlm_version());
-	EXPECT_EQ(HMLM_VERSION_CODE(0, 4, 0), hmlm_version());
+	EXPECT_EQ(HMLM_VERSION_CODE(0, 5, 0), hmlm_version());
 }
 
 /* ---- capability-driven flows ---- */

@@ -30,7 +30,7 @@ LIBMK_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 LIBMK_LIBSRCS := $(addprefix $(LIBMK_TOP)/lib/,caps.c ioctl.c session.c \
 	crc32c.c stream.c extents.c control.c logq.c alloc.c memtrack.c \
 	copy.c migrate.c migrate_stream.c migrate_io.c migrate_precopy.c \
-	migrate_rounds.c migrate_stop.c migrate_handover.c)
+	migrate_rounds.c migrate_stop.c migrate_handover.c migrate_data.c)
 LIBMK_DEPS := $(LIBMK_LIBSRCS) $(LIBMK_TOP)/lib/internal.h \
 	$(LIBMK_TOP)/lib/migrate_int.h $(LIBMK_TOP)/include/hmlm.h \
 	$(LIBMK_TOP)/include/uapi/linux/nvme_hmlm.h $(LIBMK_DIR)/lib.mk
