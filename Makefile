@@ -74,16 +74,16 @@ bench:
 # The nested bench (Documentation/testing.rst): QEMU 10 in the bench guest
 # migrates a VM with an assigned VF through nvme-hmlm-vfio-pci. Not part
 # of `make check` (it takes minutes under nested TCG).
-check-nested: deps
+check-nested: deps all
 	@scripts/nested.sh
 
 # The same on the iommufd flavour of the debug kernel, the only one with
 # CONFIG_IOMMUFD_DRIVER: device DMA logging (the dirty scenario) runs there.
-check-nested-debug: deps
+check-nested-debug: deps all
 	@scripts/nested.sh --kernel debug
 
-demo-vm: deps
-	@scripts/nested.sh --scenarios migrate
+demo-vm: deps all
+	@scripts/nested.sh --scenarios migrate,xsub
 
 vm-shell: deps all selftests
 	@scripts/vm.sh --shell

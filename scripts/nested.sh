@@ -24,7 +24,7 @@ usage: scripts/nested.sh [--kernel debug] [--scenarios LIST] [--timeout SEC] [--
 USAGE
 }
 
-scenarios=baseline,migrate,dirty,stream,cancel,stopcopy
+scenarios=baseline,migrate,xsub,dirty,stream,cancel,stopcopy
 timeout_s=1800
 kernel=${NESTED_KERNEL:-}
 logfile=""
@@ -113,6 +113,20 @@ log "nested bench took $(( $(date +%s) - t0 )) s"
 		total_ms=*) echo "  total time (QEMU):              ${f#*=} ms" ;;
 		ram_bytes=*) echo "  RAM sent:                       ${f#*=} bytes" ;;
 		vfio_bytes=*) echo "  VFIO device state sent:         ${f#*=} bytes" ;;
+		verify=*) echo "  data verification:              ${f#*=}" ;;
+		esac
+	done
+done
+# The move between subsystems: the namespace data beside QEMU.
+{ grep -a '^NESTED-XSUB' "$log" || true; } | tr -d '\r' | while read -r _ kv; do
+	echo "VM migration between two subsystems (QEMU 10 + hmlmctl migrate-data):"
+	for f in $kv; do
+		case "$f" in
+		downtime_ms=*) echo "  downtime (QEMU query-migrate):  ${f#*=} ms (with the hold before switchover)" ;;
+		hold_ms=*) echo "  hold before switchover:         ${f#*=} ms (the last data copy and its flush)" ;;
+		data_bytes=*) echo "  namespace data copied:          ${f#*=} bytes" ;;
+		stopcopy_bytes=*) echo "    of them while stopped:        ${f#*=} bytes" ;;
+		rounds=*) echo "  dirty rounds while it ran:      ${f#*=}" ;;
 		verify=*) echo "  data verification:              ${f#*=}" ;;
 		esac
 	done

@@ -242,6 +242,20 @@ wait_migration() {
 	return 1
 }
 
+# wait_status NAME STATUS TIMEOUT: query-migrate until STATUS.
+wait_status() {
+	local end st
+	end=$(($(now_s) + $3))
+	while [ "$(now_s)" -lt $end ]; do
+		MIG_REPLY=$(qmp "$1" '{"execute":"query-migrate"}')
+		st=$(json_str "$MIG_REPLY" status)
+		[ "$st" = "$2" ] && return 0
+		case "$st" in failed|completed) return 1 ;; esac
+		sleep 0.5
+	done
+	return 1
+}
+
 # Without the device's DMA logging QEMU counts all guest RAM dirty at every
 # sync (the type1 container, no IOMMU dirty tracking): the migration
 # converges only once all of the L2's 32 MiB fits in the downtime limit,

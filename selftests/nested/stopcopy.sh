@@ -18,20 +18,6 @@ VF_PROPS=$MIG_PROPS
 printf '%s\n' 'vfio_vmstate_change' 'vfio_migration_set_state' > "$WORK/trace.events"
 NESTED_TRACE="events=$WORK/trace.events"
 
-# wait_status NAME STATUS TIMEOUT: query-migrate until STATUS.
-wait_status() {
-	local end st
-	end=$(($(now_s) + $3))
-	while [ "$(now_s)" -lt $end ]; do
-		MIG_REPLY=$(qmp "$1" '{"execute":"query-migrate"}')
-		st=$(json_str "$MIG_REPLY" status)
-		[ "$st" = "$2" ] && return 0
-		case "$st" in failed|completed) return 1 ;; esac
-		sleep 0.5
-	done
-	return 1
-}
-
 # pause_in_stopcopy WHAT: a migration src -> dst that stops at
 # pre-switchover, the VF in STOP_COPY (QEMU's trace says so).
 pause_in_stopcopy() {

@@ -219,6 +219,13 @@ int check_dev(const char *dev)
 int open_session(const char *mmc, const char *cntlid_s,
 		 struct hmlm_session **s)
 {
+	return open_session_flags(mmc, cntlid_s, 0, s);
+}
+
+/* open_session() with hmlm_session_open_flags()'s @flags */
+int open_session_flags(const char *mmc, const char *cntlid_s,
+		       unsigned int flags, struct hmlm_session **s)
+{
 	uint16_t cntlid;
 	char what[300];
 	int ret;
@@ -228,9 +235,10 @@ int open_session(const char *mmc, const char *cntlid_s,
 	ret = check_dev(mmc);
 	if (ret)
 		return ret;
-	ret = hmlm_session_open(mmc, cntlid, s);
+	ret = hmlm_session_open_flags(mmc, cntlid, flags, s);
 	if (ret) {
-		snprintf(what, sizeof(what), "bind %s CNTLID %u", mmc, cntlid);
+		snprintf(what, sizeof(what), "bind %s CNTLID %u%s", mmc, cntlid,
+			 flags & HMLM_SESSION_DATA ? " (data session)" : "");
 		return fail_err(what, ret, 0);
 	}
 	return 0;
@@ -535,6 +543,14 @@ static const struct cmd cmds[] = {
 	{ "migrate-in", "[options] DST_MMC DST_CNTLID",
 	  "Migrate a controller in from a stream on stdin.\n" MOPTS_HELP,
 	  cmd_migrate },
+	{ "migrate-data", "[options] [--stopped-fd FD] SRC_MMC SRC_CNTLID DST_MMC",
+	  "Move the namespace data of a controller that QEMU migrates (its VF\n"
+	  "bound to nvme-hmlm-vfio-pci), on a data session: the allocated LBAs,\n"
+	  "then what the migration queue reports. Once FD (default 0: stdin)\n"
+	  "turns readable the source must be suspended (QEMU held at\n"
+	  "pre-switchover): the queue is read to its \"suspended\" record, the\n"
+	  "rest copied and the target flushed; exit 0 means QEMU may switch\n"
+	  "over (migrate-continue).\n" MOPTS_HELP, cmd_migrate },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

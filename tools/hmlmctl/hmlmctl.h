@@ -52,6 +52,8 @@ struct json_object *json_u64(uint64_t v);
 
 int open_session(const char *mmc, const char *cntlid_s,
 		 struct hmlm_session **s);
+int open_session_flags(const char *mmc, const char *cntlid_s,
+		       unsigned int flags, struct hmlm_session **s);
 
 int cmd_suspend(const struct cmd *c, int argc, char **argv);
 int cmd_resume(const struct cmd *c, int argc, char **argv);

@@ -690,6 +690,7 @@ struct mig_args {
 	int show_progress;
 	const char *target_formats;
 	struct hmlm_caps target;
+	int stopped_fd;		/* migrate-data: readable once suspended */
 };
 
 /* A namespace ID of an --ns spec: strict, 1..FFFFFFFEh. */
@@ -841,6 +842,7 @@ static int parse_mig_opts(const struct cmd *cm, int argc, char **argv,
 		{ "target-formats", required_argument, NULL, 'T' },
 		{ "stop-deadline-us", required_argument, NULL, 'D' },
 		{ "recv-timeout-us", required_argument, NULL, 'W' },
+		{ "stopped-fd", required_argument, NULL, 'S' },
 		CMD_HELP_OPT,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -851,7 +853,7 @@ static int parse_mig_opts(const struct cmd *cm, int argc, char **argv,
 	a->p.size = sizeof(a->p);
 	a->show_progress = isatty(2) && !json;
 	optind = 0;	/* a full re-initialisation of getopt */
-	while ((c = getopt_long(argc, argv, "n:r:c:b:e:ARpT:D:W:h", o, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:r:c:b:e:ARpT:D:W:S:h", o, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (a->nr_ns == MAX_NS) {
@@ -919,6 +921,16 @@ static int parse_mig_opts(const struct cmd *cm, int argc, char **argv,
 				return 2;
 			a->p.recv_timeout_us = v;
 			break;
+		case 'S':
+			if (strcmp(cm->name, "migrate-data")) {
+				fprintf(stderr, "hmlmctl: --stopped-fd: "
+					"migrate-data only\n");
+				return 2;
+			}
+			if (parse_num("--stopped-fd", optarg, 0, 1023, 0, &v))
+				return 2;
+			a->stopped_fd = (int)v;
+			break;
 		case 'h':
 			return cmd_usage(cm, 0);
 		default:
@@ -935,16 +947,19 @@ int cmd_migrate(const struct cmd *cm, int argc, char **argv)
 	struct prog_state ps = { 0 };
 	struct mig_args a;
 	const char *what = cm->name;
-	int dir, ret, npos;
+	int dir, ret, npos, data;
 	FILE *out;
 
-	dir = !strcmp(what, "migrate") ? 0 : !strcmp(what, "migrate-out") ? -1 : 1;
+	/* migrate-data: both sides local, the source session a data one */
+	data = !strcmp(what, "migrate-data");
+	dir = !strcmp(what, "migrate") || data ? 0 :
+	      !strcmp(what, "migrate-out") ? -1 : 1;
 	ret = parse_mig_opts(cm, argc, argv, &a);
 	if (ret >= 0)
 		return ret;
 	argc -= optind;
 	argv += optind;
-	npos = dir == 0 ? 4 : 2;
+	npos = data ? 3 : dir == 0 ? 4 : 2;
 	if (argc != npos)
 		return cmd_usage(cm, 2);
 	if (!a.nr_ns)
@@ -964,12 +979,17 @@ int cmd_migrate(const struct cmd *cm, int argc, char **argv)
 	}
 	/* migrate-out: stdout is the stream, the JSON goes to stderr */
 	out = dir < 0 ? stderr : stdout;
-	ret = open_session(argv[0], argv[1], dir > 0 ? &dst : &src);
+	ret = open_session_flags(argv[0], argv[1],
+				 data ? HMLM_SESSION_DATA : 0,
+				 dir > 0 ? &dst : &src);
 	if (ret)
 		return ret;
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
-	if (dir == 0) {
+	if (data) {
+		ret = hmlm_migrate_data(src, a.map, a.nr_ns, a.stopped_fd,
+					&a.p, &r);
+	} else if (dir == 0) {
 		ret = open_session(argv[2], argv[3], &dst);
 		if (ret) {
 			hmlm_session_close(src);
@@ -986,7 +1006,13 @@ int cmd_migrate(const struct cmd *cm, int argc, char **argv)
 	if (ret) {
 		const char *why = NULL;
 
-		if (ret == -EOPNOTSUPP && dir < 0 && a.target_formats)
+		if (data && ret == -ETIMEDOUT && r.err_step == HMLM_STEP_DRAIN)
+			why = "no \"suspended\" record came from the migration "
+			      "queue: the source was not suspended when "
+			      "--stopped-fd said so; do not let QEMU switch over";
+		else if (data && ret)
+			why = NULL;
+		else if (ret == -EOPNOTSUPP && dir < 0 && a.target_formats)
 			why = "the target takes none of the source's controller "
 			      "state formats (--target-formats)";
 		else if (ret == -EOPNOTSUPP && dir > 0)
