@@ -251,7 +251,8 @@ wait_status() {
 		st=$(json_str "$MIG_REPLY" status)
 		[ "$st" = "$2" ] && return 0
 		case "$st" in failed|completed) return 1 ;; esac
-		sleep 0.5
+		# pre-switchover holds the VM stopped: a slow poll adds to it
+		sleep 0.1
 	done
 	return 1
 }
