@@ -23,8 +23,9 @@
 #include "migrate_int.h"
 
 /*
- * Waits up to @ms for @stopped_fd or the log: 1 when the caller said the
- * source is suspended, 0 otherwise (a signal included), or -errno.
+ * Waits up to @ms for @stopped_fd or the log (if there is one: poll()
+ * skips a negative fd): 1 when the caller said the source is suspended,
+ * 0 otherwise (a signal included), or -errno.
  */
 static int wait_stop_or_log(struct mig *m, int stopped_fd, int ms)
 {
@@ -87,7 +88,8 @@ static int data_live(struct mig *m, int stopped_fd)
 		ret = hmlm_mig_poll_log(m);
 		if (ret)
 			break;
-		if (m->need_full || hmlm_extents_count(m->dirty)) {
+		/* without a queue a copy would miss what changes after it */
+		if (m->log && (m->need_full || hmlm_extents_count(m->dirty))) {
 			ret = data_round(m);
 			if (!ret)
 				ret = wait_stop_or_log(m, stopped_fd, 0);
@@ -105,7 +107,9 @@ static int data_live(struct mig *m, int stopped_fd)
 /*
  * The source is suspended: the queue read until its last record is the
  * "suspended" one and nothing follows, within DRAIN_TIMEOUT_MS. A queue
- * that overflowed lost changes: everything is copied again.
+ * that overflowed lost changes: everything is copied again. Without a
+ * queue (it overflowed and the source was suspended since) need_full is
+ * set already.
  */
 static int data_drain(struct mig *m)
 {
@@ -113,6 +117,8 @@ static int data_drain(struct mig *m)
 	unsigned int markers;
 	int n, wait = 0, ret;
 
+	if (!m->log)
+		return 0;
 	for (;;) {
 		n = hmlm_log_collect(m->log, m->dirty, wait);
 		if (n < 0 && n != -EINTR)
@@ -175,10 +181,14 @@ static int check_distinct(const struct mig *m)
 	struct stat a, b;
 	unsigned int i;
 
-	for (i = 0; i < m->nr_ns; i++)
-		if (!fstat(m->ns[i].src.fd, &a) && !fstat(m->ns[i].dst.fd, &b) &&
-		    S_ISBLK(a.st_mode) && a.st_rdev == b.st_rdev)
+	for (i = 0; i < m->nr_ns; i++) {
+		if (fstat(m->ns[i].src.fd, &a) || fstat(m->ns[i].dst.fd, &b))
+			return -errno;
+		if ((S_ISBLK(a.st_mode) && S_ISBLK(b.st_mode) &&
+		     a.st_rdev == b.st_rdev) ||
+		    (a.st_dev == b.st_dev && a.st_ino == b.st_ino))
 			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -218,6 +228,7 @@ int hmlm_mig_data(struct hmlm_session *src, const struct hmlm_ns_map *ns,
 	memset(&m, 0, sizeof(m));
 	m.src = src;
 	m.r = report;
+	m.beside = 1;
 	hmlm_mig_params_defaults(&m.p, params);
 	m.cancel_ok = 1;
 

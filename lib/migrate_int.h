@@ -77,6 +77,7 @@ struct mig {
 	int dst_suspended;	/* hmlm_migrate(): the target suspended (KEEP) */
 	int dst_state_sent;	/* hmlm_migrate(): Set Controller State sent */
 	int committed;		/* the source is KEEP: no way back */
+	int beside;		/* hmlm_migrate_data(): another party suspends */
 	uint64_t deadline_ns;	/* the stop phase ends by then (0: none) */
 	int no_queue;		/* reduced: no migration queue, stop-and-copy */
 	int mem_all;		/* reduced: no memory tracking, all dirty */
@@ -133,6 +134,8 @@ void hmlm_mig_budget_check(struct mig *m);
 #define RESUME_WAIT_MS		60000
 /* SCT 1h SC 3Ah: Controller Not Suspended; the status without DNR, More */
 #define NVME_STATUS_NOT_SUSP	0x13a
+/* SCT 1h SC 39h: Controller Suspended (Track Send on a suspended one) */
+#define NVME_STATUS_SUSP	0x139
 #define NVME_STATUS_SCT_SC	0x7ff
 #define MEM_BATCH		1024
 #define MEM_MAX_RECVS		100000

@@ -16,13 +16,27 @@
 #include "internal.h"
 #include "migrate_int.h"
 
+/*
+ * A new queue after one overflowed. Beside a holder (hmlm_migrate_data())
+ * the source may be suspended by now, a VM paused or the switchover's
+ * stop: Track Send is then refused with Controller Suspended and nothing
+ * changes until a Resume. The log stays NULL, the next poll tries again,
+ * and need_full keeps the next copy a full one.
+ */
 static int log_restart(struct mig *m)
 {
+	int ret;
+
 	if (m->log)
 		m->r->log_records += hmlm_log_records(m->log);
 	hmlm_log_close(m->log);
 	m->log = NULL;
-	return hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
+	ret = hmlm_log_start(m->src, m->p.log_entries, 0, &m->log);
+	if (ret == -EIO && m->beside &&
+	    (hmlm_session_nvme_status(m->src) & NVME_STATUS_SCT_SC) ==
+	    NVME_STATUS_SUSP)
+		return 0;
+	return ret;
 }
 
 /*
@@ -36,7 +50,8 @@ int hmlm_mig_poll_log(struct mig *m)
 	int ret;
 
 	if (!m->log)
-		return 0;
+		return m->beside ?
+		       hmlm_mig_fail(m, HMLM_STEP_LOG_START, log_restart(m)) : 0;
 	ret = hmlm_log_collect(m->log, m->dirty, 0);
 	/* a signal: what was read is in the set, the rest comes next time */
 	if (ret < 0 && ret != -EINTR)

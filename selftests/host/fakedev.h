@@ -23,6 +23,7 @@
 #define ST_NOT_SUSP	0x13a	/* SCT 1, SC 3Ah: Controller Not Suspended */
 #define ST_INVALID	0x4002	/* DNR, Invalid Field */
 #define ST_NORES	0x138	/* Not Enough Resources */
+#define ST_SUSP		0x139	/* Controller Suspended */
 
 struct fdev {
 	uint16_t vers[8];
@@ -56,6 +57,8 @@ struct fake {
 	unsigned int state_gets_before_suspend;
 	/* a device subset: no migration queue, no memory tracking */
 	int no_queue, no_track_mem;
+	/* LOG_START on a suspended source fails as the device's Track Send */
+	int log_refused_suspended;
 	/* hook run after the source's Suspend */
 	void (*on_suspend)(struct fake *f);
 	/* hook run when the target is resumed, and its argument */
@@ -180,6 +183,9 @@ static inline int fake_handler(int fd, unsigned long cmd, void *arg, void *priv)
 
 		if (f->no_queue)
 			return ST_INVALID;
+		/* Track Send refused: Controller Suspended */
+		if (d->suspended && f->log_refused_suspended)
+			return ST_SUSP;
 		if (f->log_w >= 0)
 			return -EBUSY;
 		if (pipe2(p, O_CLOEXEC))

@@ -1980,4 +1980,160 @@ TEST_F(mig, in_cancel_reaches_a_stalled_read)
 	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
 }
 
+/* ---- hmlm_migrate_data(): the data beside a holder that suspends ---- */
+
+/*
+ * The script of a data move: the VM writes during the pre-copy and the
+ * first round; then the holder (QEMU's VFIO driver) suspends the source,
+ * which posts "suspended", and the management writes the stop pipe.
+ * @late_marker: the stop comes first and "suspended" only after a few
+ * waits of the drain (it must wait for it); @end_with: instead of
+ * "suspended", end the queue with that marker.
+ */
+struct data_ctx {
+	struct ctx *c;
+	int stop_w;
+	int stage;
+	int late_marker;
+	uint8_t end_with;
+	unsigned int drain_waits;
+	uint64_t last_bytes;	/* written at the stop: the stop-and-copy's */
+};
+
+static void data_stop(struct data_ctx *d)
+{
+	dirty(d->c, 2);
+	d->last_bytes = 2 * 8 * LBA;
+	/* a write the overflowing queue lost: only a full recopy has it */
+	if (d->end_with == NVME_HMLM_MARK_FULL)
+		fill_lbas(d->c->src_fd, 300, 50, 77);
+	d->c->f->src.suspended = 1;	/* the holder's Suspend */
+	if (d->end_with)
+		fake_log_end(d->c->f, d->end_with);
+	else if (!d->late_marker)
+		fake_log(d->c->f, 0, NVME_HMLM_REC_NONE, NVME_HMLM_MARK_SUSPENDED, 0, 0);
+	if (write(d->stop_w, "s", 1) != 1)
+		abort();
+}
+
+static int on_data_progress(const struct hmlm_progress *p, void *arg)
+{
+	struct data_ctx *d = arg;
+
+	d->c->phases[p->phase]++;
+	if (p->phase == HMLM_PHASE_PRECOPY && d->stage == 0) {
+		dirty(d->c, 3);
+		d->stage = 1;
+	} else if (p->phase == HMLM_PHASE_ROUND && p->round >= 1 && d->stage == 1) {
+		d->stage = 2;
+		data_stop(d);
+	} else if (p->phase == HMLM_PHASE_SUSPENDED && d->late_marker &&
+		   ++d->drain_waits == 3) {
+		fake_log(d->c->f, 0, NVME_HMLM_REC_NONE, NVME_HMLM_MARK_SUSPENDED, 0, 0);
+	}
+	return 0;
+}
+
+/* hmlm_migrate_data() on a data session of the source, scripted by @d. */
+static int run_data(FIXTURE_DATA(mig) *self, struct data_ctx *d)
+{
+	struct hmlm_session *ds;
+	int sp[2], ret;
+
+	if (pipe(sp))
+		return -errno;
+	ret = hmlm_session_open_flags("/dev/null", SRC_CNTLID, HMLM_SESSION_DATA, &ds);
+	if (!ret) {
+		d->c = &self->c;
+		d->stop_w = sp[1];
+		self->p.progress = on_data_progress;
+		self->p.progress_arg = d;
+		ret = hmlm_migrate_data(ds, &self->map, 1, sp[0], &self->p, &self->r);
+		hmlm_session_close(ds);
+	}
+	close(sp[0]);
+	close(sp[1]);
+	return ret;
+}
+
+TEST_F(mig, data_copies_while_running_and_drains_at_the_stop)
+{
+	struct data_ctx d = { 0 };
+	const struct mock_call *bind;
+
+	ASSERT_EQ(0, run_data(self, &d));
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_LE(1u, self->r.rounds);
+	EXPECT_GE(d.last_bytes, self->r.stopcopy_bytes);
+	EXPECT_EQ(1u, self->c.phases[HMLM_PHASE_DONE]);
+	/* a data session, and nothing sent that acts on a controller */
+	bind = mock_nth(NVME_HMLM_BIND, 2);
+	ASSERT_NE(NULL, bind);
+	EXPECT_EQ(NVME_HMLM_BIND_DATA, ((const struct nvme_hmlm_bind *)bind->data)->flags);
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SUSPEND));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_RESUME));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_GET_STATE));
+	EXPECT_EQ(0u, mock_count(NVME_HMLM_SET_STATE));
+}
+
+/* A stop request before the "suspended" record: the drain waits for it. */
+TEST_F(mig, data_drain_waits_for_the_suspended_record)
+{
+	struct data_ctx d = { .late_marker = 1 };
+
+	ASSERT_EQ(0, run_data(self, &d));
+	EXPECT_LE(3u, d.drain_waits);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	EXPECT_LT(0u, self->r.log_drain_ns);
+}
+
+TEST_F(mig, data_full_queue_at_the_stop_recopies_everything)
+{
+	struct data_ctx d = { .end_with = NVME_HMLM_MARK_FULL };
+
+	/* the device reports what the VM wrote as allocated */
+	self->f.alloc[3] = (struct nvme_hmlm_lba_range){ 300, 50 };
+	self->f.alloc[4] = (struct nvme_hmlm_lba_range){ 1024, 1024 };
+	self->f.nalloc = 5;
+	self->f.log_refused_suspended = 1;
+	ASSERT_EQ(0, run_data(self, &d));
+	EXPECT_EQ(1u, self->r.queue_full_events);
+	EXPECT_TRUE(same(self->src_fd, self->dst_fd));
+	/* the stop copied everything allocated again (1500..1599 is in 1024..) */
+	EXPECT_EQ((64 + 128 + 50 + 1024) * LBA, self->r.stopcopy_bytes);
+}
+
+/* The queue ended (stopped) without a Suspend: the data is not complete. */
+TEST_F(mig, data_queue_ended_without_suspend_fails)
+{
+	struct data_ctx d = { .end_with = NVME_HMLM_MARK_STOPPED };
+
+	EXPECT_EQ(-EPROTO, run_data(self, &d));
+	EXPECT_EQ(HMLM_STEP_DRAIN, self->r.err_step);
+}
+
+TEST_F(mig, data_bad_arguments)
+{
+	struct hmlm_ns_map self_copy = { 1, 1, self->src_path, self->src_path };
+	struct hmlm_mem_range mr = { 0, 4096 };
+	struct hmlm_session *s;
+	int sp[2];
+
+	ASSERT_EQ(0, pipe(sp));
+	EXPECT_EQ(-EINVAL, hmlm_migrate_data(self->src, &self->map, 1, -1, &self->p, &self->r));
+	self->p.flags = HMLM_MIGRATE_NO_RESUME;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_data(self->src, &self->map, 1, sp[0], &self->p, &self->r));
+	self->p.flags = 0;
+	self->p.mem_ranges = &mr;
+	self->p.nr_mem_ranges = 1;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_data(self->src, &self->map, 1, sp[0], &self->p, &self->r));
+	self->p.mem_ranges = NULL;
+	self->p.nr_mem_ranges = 0;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_data(self->src, &self_copy, 1, sp[0], &self->p, &self->r));
+	EXPECT_EQ(HMLM_STEP_SETUP, self->r.err_step);
+	EXPECT_EQ(-EINVAL, hmlm_session_open_flags("/dev/null", SRC_CNTLID, 1U << 1, &s));
+	close(sp[0]);
+	close(sp[1]);
+}
+
 TEST_HARNESS_MAIN
