@@ -175,6 +175,7 @@ FIXTURE_VARIANT_ADD(abi, bind) {
 	.build = build_bind,
 	.rsv_ofs = offsetof(struct nvme_hmlm_bind, __reserved),
 	.rsv_len = sizeof(((struct nvme_hmlm_bind *)0)->__reserved),
+	.valid_flags = NVME_HMLM_BIND_FLAGS,
 };
 
 #define RSV(s, f)	.rsv_ofs = offsetof(struct s, f),		\

@@ -221,6 +221,33 @@ static int su_bound(struct fctx *c)
 	return c->hfd < 0 ? c->hfd : 0;
 }
 
+/* The holder on @opened; @hfd unbound, for a data session. */
+static int su_holder(struct fctx *c)
+{
+	c->opened = session(c->b.src_pf, c->b.src_ids[0]);
+	if (c->opened < 0)
+		return c->opened;
+	c->hfd = hmlm_open();
+	return c->hfd < 0 ? -errno : 0;
+}
+
+static int bind_data(int hfd, int nfd, int cntlid)
+{
+	struct nvme_hmlm_bind b;
+
+	hmlm_bind_init(&b, nfd, cntlid);
+	b.flags = NVME_HMLM_BIND_DATA;
+	return ioctl(hfd, NVME_HMLM_BIND, &b) ? -errno : 0;
+}
+
+/* The holder on @opened, a data session on @hfd. */
+static int su_holder_data(struct fctx *c)
+{
+	int r = su_holder(c);
+
+	return r ? r : bind_data(c->hfd, c->nfd, c->b.src_ids[0]);
+}
+
 static int su_suspended(struct fctx *c)
 {
 	int r = su_bound(c);
@@ -289,6 +316,11 @@ static int op_caps(struct fctx *c)
 static int op_bind(struct fctx *c)
 {
 	return hmlm_bind(c->hfd, c->nfd, c->b.src_ids[0]) ? -errno : 0;
+}
+
+static int op_bind_data(struct fctx *c)
+{
+	return bind_data(c->hfd, c->nfd, c->b.src_ids[0]);
 }
 
 static int op_suspend(struct fctx *c)
@@ -415,6 +447,21 @@ static int ag_bind(struct fctx *c, int op_r)
 	       errno == EINVAL ? 0 : -EPROTO;
 }
 
+/* A data session binds beside the holder, and only one. */
+static int ag_bind_data(struct fctx *c, int op_r)
+{
+	int fd, r;
+
+	if (op_r)
+		return op_bind_data(c);
+	fd = hmlm_open();
+	if (fd < 0)
+		return -errno;
+	r = bind_data(fd, c->nfd, c->b.src_ids[0]);
+	close(fd);
+	return r == -EBUSY ? 0 : -EPROTO;
+}
+
 /* Suspended now (whether the injected call did it or not). */
 static int ag_suspend(struct fctx *c, int op_r)
 {
@@ -530,6 +577,8 @@ static const struct fcase cases[] = {
 	{ "get_alloc_lbas", su_bound, op_alloc_lbas, ag_alloc_lbas },
 	{ "close_log_fd", su_logging, op_close_log, ag_none },
 	{ "close_busy_session", su_busy, op_close_session, ag_none },
+	{ "bind_data", su_holder, op_bind_data, ag_bind_data },
+	{ "log_start_data", su_holder_data, op_log_start, ag_log_start },
 };
 
 /*
@@ -603,6 +652,8 @@ CASE(16, track_stop);
 CASE(17, get_alloc_lbas);
 CASE(18, close_log_fd);
 CASE(19, close_busy_session);
+CASE(20, bind_data);
+CASE(21, log_start_data);
 
 FIXTURE_SETUP(nth)
 {
