@@ -40,7 +40,7 @@ head -c 1048576 /dev/zero > "$T/dst"
 help_exits_0() {
 	local c
 	for c in info list cntlid formats suspend resume state track \
-		 migrate migrate-out migrate-in; do
+		 migrate migrate-out migrate-in migrate-data; do
 		run "$c" --help > "$T/o" || { echo "$c --help failed"; return 1; }
 		grep -q "^usage: hmlmctl $c" "$T/o" || { echo "$c: no usage"; return 1; }
 	done
@@ -66,6 +66,15 @@ migrate_in_ns_form() {
 	[ $? = 2 ] && grep -q "its disk goes after '='" "$T/e" &&
 	{ run migrate-out --ns 1=2 $MMC $SRC > /dev/null 2> "$T/e"; [ $? = 2 ]; } &&
 	grep -q 'no target side' "$T/e"
+}
+migrate_data_options() {
+	# rounds run until the stop, nothing is resumed; the stop fd is its own
+	run migrate-data --max-rounds 3 $MMC $SRC $MMC 2> "$T/e"
+	[ $? = 2 ] && grep -q 'do not apply' "$T/e" &&
+	{ run migrate-data --no-resume $MMC $SRC $MMC 2> /dev/null; [ $? = 2 ]; } &&
+	{ run migrate --stopped-fd 3 $MMC $SRC $MMC $DST 2> "$T/e"; [ $? = 2 ]; } &&
+	grep -q 'migrate-data only' "$T/e" &&
+	{ run migrate-data $MMC $SRC 2> /dev/null; [ $? = 2 ]; }
 }
 options_anywhere() {
 	run info $MMC --json > "$T/o" && valid_json "$T/o" &&
@@ -188,6 +197,7 @@ check "cntlid DEV abc exits 2 naming the argument" cntlid_not_a_number
 check "010 is refused, 0x2 is 2 (never octal)" no_octal
 check "--max-rounds out of 1..16 is refused" max_rounds_range
 check "migrate-in --ns SRC:BDEV and migrate-out --ns A=B are refused" migrate_in_ns_form
+check "migrate-data refuses what does not apply to it" migrate_data_options
 check "options after the arguments (--json too)" options_anywhere
 check "an NVMe status is decoded and names the command" nvme_status_decoded
 check "a missing module names /dev/nvme-hmlm, not DEV" missing_module_named

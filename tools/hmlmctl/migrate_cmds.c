@@ -959,6 +959,13 @@ int cmd_migrate(const struct cmd *cm, int argc, char **argv)
 		return ret;
 	argc -= optind;
 	argv += optind;
+	/* migrate-data runs rounds until told to stop, and resumes nothing */
+	if (data && (a.p.max_rounds || a.p.converge_bytes ||
+		     (a.p.flags & HMLM_MIGRATE_NO_RESUME))) {
+		fprintf(stderr, "hmlmctl: migrate-data: --max-rounds, --converge "
+			"and --no-resume do not apply\n");
+		return 2;
+	}
 	npos = data ? 3 : dir == 0 ? 4 : 2;
 	if (argc != npos)
 		return cmd_usage(cm, 2);
