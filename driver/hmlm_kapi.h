@@ -69,7 +69,12 @@ void nvme_hmlm_close(struct hmlm_session *s);
 /* true once the MMC was disabled or its SR-IOV reconfigured: -ENODEV. */
 bool nvme_hmlm_dead(struct hmlm_session *s);
 
-/* Migration Send Suspend / Resume; arg->flags are NVME_HMLM_SUSPEND_*. */
+/*
+ * Migration Send Suspend / Resume; arg->flags are NVME_HMLM_SUSPEND_*.
+ * DUDMQ: -EBUSY while a data session (NVME_HMLM_BIND_DATA) of the same
+ * controller has its migration queue, which the Suspend would delete.
+ * Without DUDMQ the device posts its "suspended" record into that queue.
+ */
 int nvme_hmlm_suspend(struct hmlm_session *s, struct nvme_hmlm_suspend *arg);
 int nvme_hmlm_resume(struct hmlm_session *s, struct nvme_hmlm_resume *arg);
 
@@ -94,7 +99,8 @@ int nvme_hmlm_track_mem(struct hmlm_session *s,
 
 /*
  * Create the User Data Migration Queue and start logging, without a log
- * fd: arg->out_fd is -1. One log per session (-EBUSY).
+ * fd: arg->out_fd is -1. One log per session, and per controller: -EBUSY
+ * while a data session of the same controller has one.
  */
 int nvme_hmlm_log_start(struct hmlm_session *s,
 			struct nvme_hmlm_log_start *arg);
