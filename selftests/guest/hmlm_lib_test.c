@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libhmlm against the module and the device model: every session call,
- * the migration-queue reader, the allocated-LBA iterator, memory tracking
- * and a whole hmlm_migrate() of VF1 while the polled userspace driver
- * (selftests/lib/udrv) plays the VM on it and writes. Static, linked with
- * the library's sources.
+ * the migration-queue reader, the allocated-LBA iterator, memory tracking,
+ * a whole hmlm_migrate() of VF1 and hmlm_migrate_data() beside a holder
+ * of its controller, while the polled userspace driver (selftests/lib/udrv)
+ * plays the VM on it and writes. Static, linked with the library's sources.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -70,6 +71,7 @@ FIXTURE(lib) {
 	struct bench b;
 	struct udrv_ctrl *c;
 	struct hmlm_session *src, *dst;
+	struct hmlm_session *data;	/* a data session, for the tests' own */
 	struct hmlm_caps caps;
 	char src_vf[32], dst_vf[32];
 	char src_bdev[80], dst_bdev[80];
@@ -81,7 +83,7 @@ FIXTURE_SETUP(lib)
 	int r;
 
 	self->c = NULL;
-	self->src = self->dst = NULL;
+	self->src = self->dst = self->data = NULL;
 	self->buf = NULL;
 	bench_get(&self->b);
 	if (!self->b.ok || !self->b.hmlm ||
@@ -109,6 +111,7 @@ FIXTURE_TEARDOWN(lib)
 {
 	struct udrv_ctrl *d = NULL;
 
+	hmlm_session_close(self->data);
 	if (self->src)
 		hmlm_resume(self->src);
 	if (self->dst) {
@@ -536,6 +539,467 @@ TEST_F(lib, migrate_while_the_vm_writes)
 TEST_F(lib, migrate_through_a_signal_every_millisecond)
 {
 	migrate_and_continue(_metadata, self, true);
+}
+
+/*
+ * hmlm_migrate_data(): the namespace data moved beside a holder that
+ * migrates the controller itself (QEMU through nvme-hmlm-vfio-pci; here
+ * the fixture's session, self->src, which plays it). The call runs on a
+ * data session of the same CNTLID and never acts on the controller: the
+ * holder's Suspend and the caller's word on stopped_fd end it.
+ */
+
+/*
+ * Each test's own LBAs, which nothing else writes, in slots of DSLOT LBAs:
+ * what a test did not write there is zero on the source.
+ */
+#define DREGION(n)	(60000 + 1000 * (n))
+#define DSLOT		16
+#define DSLOTS		16
+/* the longest the progress callback holds the call for the test */
+#define HOLD_MS		60000
+
+static int data_open(FIXTURE_DATA(lib) *self)
+{
+	return hmlm_session_open_flags(self->b.src_pf, self->b.src_id,
+				       HMLM_SESSION_DATA, &self->data);
+}
+
+/* hmlm_migrate_data() needs the migration queue, which a reduced boot lacks */
+static bool has_queue(const struct hmlm_caps *c)
+{
+	return c->max_udmq && (c->flags & HMLM_CAP_TRACK_LBA);
+}
+
+/* What the VM last wrote to each slot: its generation, 0 for never. */
+struct written {
+	uint64_t base;		/* DREGION() */
+	uint8_t gen[DSLOTS];
+};
+
+static int vm_write_slots(FIXTURE_DATA(lib) *self, struct written *w,
+			  unsigned int slot, unsigned int n, uint8_t gen)
+{
+	unsigned int i;
+	int r = vf_write(self, w->base + (uint64_t)slot * DSLOT, n * DSLOT, gen);
+
+	for (i = 0; !r && i < n; i++)
+		w->gen[slot + i] = gen;
+	return r;
+}
+
+/*
+ * The first slot of @bdev that does not hold what @w says (the pattern of
+ * its last write, zeroes where the VM never wrote), DSLOTS when it cannot
+ * be read, or -1. O_DIRECT: what the device holds, not a page cache.
+ */
+static int slots_differ(const char *bdev, const struct written *w)
+{
+	const size_t len = DSLOT * 512;
+	void *got = NULL;
+	char *want = malloc(len);
+	int fd = open(bdev, O_RDONLY | O_DIRECT), bad = DSLOTS, i;
+
+	if (fd < 0 || !want || posix_memalign(&got, 4096, len))
+		goto out;
+	for (i = 0; i < DSLOTS; i++) {
+		uint64_t slba = w->base + (uint64_t)i * DSLOT;
+
+		if (pread(fd, got, len, slba * 512) != (ssize_t)len)
+			goto out;
+		if (w->gen[i])
+			fill(want, slba, DSLOT, w->gen[i]);
+		else
+			memset(want, 0, len);
+		if (memcmp(got, want, len)) {
+			bad = i;
+			goto out;
+		}
+	}
+	bad = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(got);
+	free(want);
+	return bad;
+}
+
+/* Junk over the region @w of @bdev: the copy must replace all of it. */
+static int scribble(const char *bdev, const struct written *w)
+{
+	const size_t len = DSLOTS * DSLOT * 512;
+	void *buf = NULL;
+	int fd = open(bdev, O_WRONLY | O_DIRECT), ok = 0;
+
+	if (fd >= 0 && !posix_memalign(&buf, 4096, len)) {
+		memset(buf, 0xa5, len);
+		ok = pwrite(fd, buf, len, (off_t)w->base * 512) == (ssize_t)len &&
+		     !fsync(fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok ? 0 : -EIO;
+}
+
+/*
+ * hmlm_migrate_data() on a thread of its own, as a daemon runs it beside
+ * QEMU, while the test plays QEMU and the VM. The progress callback says
+ * on @ev when the pre-copy is over ('p'), holds the call at the first
+ * @hold_at (a ROUND: one with changes to copy) until @go is written
+ * ('h'); the thread says when the call returned ('e').
+ */
+struct data_mig {
+	struct hmlm_ns_map map;
+	struct hmlm_migrate_params p;
+	struct hmlm_migrate_report rep;
+	struct hmlm_session *ds;
+	int stopped[2], ev[2], go[2];
+	enum hmlm_phase hold_at;
+	bool held, precopied;
+	int cancel;		/* atomic: the callback cancels */
+	int ret;
+	pthread_t th;
+};
+
+static void tell(int fd, char c)
+{
+	if (write(fd, &c, 1) != 1)
+		perror("tell");
+}
+
+static int data_progress(const struct hmlm_progress *p, void *arg)
+{
+	struct data_mig *d = arg;
+	struct pollfd go = { .fd = d->go[0], .events = POLLIN };
+
+	if (p->phase == HMLM_PHASE_ROUND && !d->precopied) {
+		d->precopied = true;
+		tell(d->ev[1], 'p');
+	}
+	if (p->phase == d->hold_at && !d->held &&
+	    (p->phase != HMLM_PHASE_ROUND || p->dirty_bytes)) {
+		d->held = true;
+		tell(d->ev[1], 'h');
+		poll(&go, 1, HOLD_MS);
+	}
+	return __atomic_load_n(&d->cancel, __ATOMIC_ACQUIRE);
+}
+
+static void *data_mig_thread(void *arg)
+{
+	struct data_mig *d = arg;
+
+	d->ret = hmlm_migrate_data(d->ds, &d->map, 1, d->stopped[0], &d->p,
+				   &d->rep);
+	tell(d->ev[1], 'e');
+	return NULL;
+}
+
+static int data_mig_start(struct data_mig *d, FIXTURE_DATA(lib) *self,
+			  enum hmlm_phase hold_at, unsigned int log_entries)
+{
+	memset(d, 0, sizeof(*d));
+	d->map = (struct hmlm_ns_map){ NSID, NSID, self->src_bdev,
+				       self->dst_bdev };
+	d->p.size = sizeof(d->p);
+	d->p.progress = data_progress;
+	d->p.progress_arg = d;
+	d->p.log_entries = log_entries;
+	d->rep.size = sizeof(d->rep);
+	d->ds = self->data;
+	d->hold_at = hold_at;
+	if (pipe(d->stopped) || pipe(d->ev) || pipe(d->go))
+		return -errno;
+	return -pthread_create(&d->th, NULL, data_mig_thread, d);
+}
+
+/* Waits for @c from the call: 0, or -ETIMEDOUT (it may have returned). */
+static int data_mig_wait(struct data_mig *d, char c)
+{
+	struct pollfd pf = { .fd = d->ev[0], .events = POLLIN };
+	char got;
+
+	while (poll(&pf, 1, TMO_MS) == 1 && read(d->ev[0], &got, 1) == 1)
+		if (got == c)
+			return 0;
+	return -ETIMEDOUT;
+}
+
+/*
+ * The caller says the source is suspended (with @cancel: gives up), lets a
+ * held call go, and waits for it: its return value.
+ */
+static int data_mig_end(struct data_mig *d, bool cancel)
+{
+	int i;
+
+	if (cancel)
+		__atomic_store_n(&d->cancel, 1, __ATOMIC_RELEASE);
+	else
+		tell(d->stopped[1], 's');
+	tell(d->go[1], 'g');
+	pthread_join(d->th, NULL);
+	for (i = 0; i < 2; i++) {
+		close(d->stopped[i]);
+		close(d->ev[i]);
+		close(d->go[i]);
+	}
+	return d->ret;
+}
+
+#define GEN_BEFORE	0x31	/* before the call: the pre-copy's */
+#define GEN_ROUND	0x32	/* after the pre-copy: a round's */
+#define GEN_LATE	0x33	/* while the call is held: the stop-and-copy's */
+
+/* Over both earlier generations and new LBAs, a write (a record) each */
+static const unsigned int late_slots[] = { 1, 2, 5, 8, 10, 11 };
+#define LATE_BYTES	(ARRAY_SIZE(late_slots) * DSLOT * 512)
+
+/*
+ * The VM and the holder while hmlm_migrate_data() runs, held at ROUND:
+ * changes after the pre-copy that the round copies; while it is held,
+ * the late changes, which only the stop-and-copy can move; the holder's
+ * Suspend. Held at SUSPENDED: the caller's word that the source stopped
+ * comes first, the late changes and the Suspend after it, as when the
+ * queue's last records arrive after the word (the drain must wait for
+ * the "suspended" record). NULL, or what failed.
+ */
+static const char *vm_during(FIXTURE_DATA(lib) *self, struct data_mig *d,
+			     struct written *w)
+{
+	unsigned int i;
+
+	if (data_mig_wait(d, 'p'))
+		return "the pre-copy did not end";
+	if (d->hold_at == HMLM_PHASE_SUSPENDED)
+		tell(d->stopped[1], 's');
+	else if (vm_write_slots(self, w, 2, 4, GEN_ROUND))
+		return "a write after the pre-copy";
+	if (data_mig_wait(d, 'h'))
+		return "the call did not come where the test holds it";
+	for (i = 0; i < ARRAY_SIZE(late_slots); i++)
+		if (vm_write_slots(self, w, late_slots[i], 1, GEN_LATE))
+			return "a write while the call was held";
+	if (hmlm_suspend(self->src, 0, 0))
+		return "the holder's Suspend";
+	return NULL;
+}
+
+/*
+ * hmlm_migrate_data() of NSID while the VM writes region @region, the call
+ * held at @hold_at (vm_during()); then what a user sees: the target holds
+ * the last generation of every LBA the VM wrote, the holder resumes its
+ * controller and the VM goes on. The report is @d->rep.
+ */
+static void data_mig_run(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(lib) *self, struct data_mig *d,
+			 unsigned int region, enum hmlm_phase hold_at,
+			 unsigned int log_entries)
+{
+	struct written w = { .base = DREGION(region) };
+	const char *fail;
+	char msg[256];
+	int r, bad;
+
+	ASSERT_EQ(0, scribble(self->dst_bdev, &w));
+	ASSERT_EQ(0, data_open(self));
+	ASSERT_EQ(0, vm_write_slots(self, &w, 0, 4, GEN_BEFORE));
+	ASSERT_EQ(0, vm_write_slots(self, &w, 8, 1, GEN_BEFORE));
+	ASSERT_EQ(0, data_mig_start(d, self, hold_at, log_entries));
+	fail = vm_during(self, d, &w);
+	r = data_mig_end(d, fail != NULL);
+	ASSERT_TRUE(fail == NULL) TH_LOG("%s", fail);
+	hmlm_migrate_strerror(&d->rep, r, msg, sizeof(msg));
+	ASSERT_EQ(0, r) TH_LOG("migrate_data: %s", msg);
+	EXPECT_GT(d->rep.downtime_ns, 0u);
+	EXPECT_LE(d->rep.log_drain_ns, d->rep.downtime_ns);
+	/* the test's own account of the writes is the source's */
+	bad = slots_differ(self->src_bdev, &w);
+	ASSERT_EQ(-1, bad) TH_LOG("source slot %d", bad);
+	bad = slots_differ(self->dst_bdev, &w);
+	EXPECT_EQ(-1, bad) TH_LOG("target slot %d (LBA %llu, generation 0x%x)",
+				  bad, (unsigned long long)w.base + bad * DSLOT,
+				  bad >= 0 && bad < DSLOTS ? w.gen[bad] : 0);
+	EXPECT_EQ(0, hmlm_resume(self->src));
+	EXPECT_EQ(0, vf_write(self, 200, 8, 5));
+}
+
+TEST_F(lib, migrate_data_beside_the_holder)
+{
+	struct data_mig d;
+
+	if (!has_queue(&self->caps))
+		SKIP(return, "no migration queue");
+	data_mig_run(_metadata, self, &d, 0, HMLM_PHASE_ROUND, 0);
+	EXPECT_GE(d.rep.bytes_copied, d.rep.allocated_bytes + 4 * DSLOT * 512);
+	EXPECT_GE(d.rep.rounds, 1u);
+	/* the write after the pre-copy is one record: the round had it all */
+	EXPECT_EQ(4u * DSLOT * 512, d.rep.round_bytes[1]);
+	/* the downtime moves what changed since, nothing more */
+	EXPECT_EQ(LATE_BYTES, d.rep.stopcopy_bytes);
+	EXPECT_EQ(0u, d.rep.queue_full_events);
+}
+
+/*
+ * The last changes reach the queue after the caller's word: the drain
+ * reads on to the holder's "suspended" record, and the stop-and-copy
+ * moves them.
+ */
+TEST_F(lib, migrate_data_waits_for_the_suspended_record)
+{
+	struct data_mig d;
+
+	if (!has_queue(&self->caps))
+		SKIP(return, "no migration queue");
+	data_mig_run(_metadata, self, &d, 1, HMLM_PHASE_SUSPENDED, 0);
+	EXPECT_EQ(0u, d.rep.rounds);
+	EXPECT_EQ(LATE_BYTES, d.rep.stopcopy_bytes);
+	EXPECT_GT(d.rep.log_drain_ns, 0u);
+}
+
+/*
+ * The late changes overflow a small queue (3 usable slots) just before the
+ * holder suspends: what they changed is lost to the queue, so everything
+ * allocated is copied again once the source is suspended. (The timeout:
+ * a drain that waits for a record that never comes ends after 30 s.)
+ */
+TEST_F_TIMEOUT(lib, migrate_data_queue_full_at_the_suspend, 90)
+{
+	struct data_mig d;
+
+	if (!has_queue(&self->caps))
+		SKIP(return, "no migration queue");
+	data_mig_run(_metadata, self, &d, 2, HMLM_PHASE_ROUND, 4);
+	EXPECT_GE(d.rep.queue_full_events, 1u);
+	EXPECT_GE(d.rep.stopcopy_bytes, d.rep.allocated_bytes);
+}
+
+/*
+ * What a call that did not reach the stop leaves: no queue (the data
+ * session makes a new one) and a controller it never suspended.
+ */
+static void nothing_left(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(lib) *self)
+{
+	struct hmlm_log *log;
+	int r = hmlm_log_start(self->data, 64, 0, &log);
+
+	EXPECT_EQ(0, r) TH_LOG("a queue for the data session: %d", r);
+	if (!r)
+		hmlm_log_close(log);
+	EXPECT_EQ(-EIO, hmlm_resume(self->src));
+	EXPECT_EQ(ST_NOT_SUSP, SC(hmlm_session_nvme_status(self->src)));
+}
+
+/* A call that took what it should refuse stops at its first callback. */
+static int cancel_at_once(const struct hmlm_progress *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return 1;
+}
+
+TEST_F(lib, migrate_data_refuses_bad_input)
+{
+	struct hmlm_ns_map map = { NSID, NSID, self->src_bdev, self->dst_bdev };
+	struct hmlm_ns_map same = { NSID, NSID, self->src_bdev, self->src_bdev };
+	struct hmlm_migrate_params p = { .size = sizeof(p) };
+	struct hmlm_migrate_report rep = { .size = sizeof(rep) };
+	struct hmlm_mem_range ram = { 0, 1 << 20 };
+	int stopped[2], r;
+
+	if (!has_queue(&self->caps))
+		SKIP(return, "no migration queue");
+	ASSERT_EQ(0, data_open(self));
+	ASSERT_EQ(0, pipe(stopped));
+	p.progress = cancel_at_once;
+	/* nothing would ever say that the source stopped */
+	EXPECT_EQ(-EINVAL, hmlm_migrate_data(self->data, &map, 1, -1, &p, &rep));
+	/* the memory is the holder's to move: a data session cannot track it */
+	p.mem_ranges = &ram;
+	p.nr_mem_ranges = 1;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_data(self->data, &map, 1, stopped[0],
+					     &p, &rep));
+	p.mem_ranges = NULL;
+	p.nr_mem_ranges = 0;
+	/* and so is the target's Resume */
+	p.flags = HMLM_MIGRATE_NO_RESUME;
+	EXPECT_EQ(-EINVAL, hmlm_migrate_data(self->data, &map, 1, stopped[0],
+					     &p, &rep));
+	p.flags = 0;
+	/* a target that is its own source would be read while written */
+	r = hmlm_migrate_data(self->data, &same, 1, stopped[0], &p, &rep);
+	EXPECT_EQ(-EINVAL, r);
+	EXPECT_EQ(HMLM_STEP_SETUP, rep.err_step);
+	EXPECT_EQ(0u, rep.bytes_copied);
+	nothing_left(_metadata, self);
+	close(stopped[0]);
+	close(stopped[1]);
+}
+
+static int cancel_after_precopy(const struct hmlm_progress *p, void *arg)
+{
+	unsigned int *precopy_calls = arg;
+
+	if (p->phase == HMLM_PHASE_PRECOPY)
+		(*precopy_calls)++;
+	return p->phase == HMLM_PHASE_ROUND;
+}
+
+TEST_F(lib, migrate_data_cancel_from_progress)
+{
+	struct hmlm_ns_map map = { NSID, NSID, self->src_bdev, self->dst_bdev };
+	struct hmlm_migrate_params p = { .size = sizeof(p) };
+	struct hmlm_migrate_report rep = { .size = sizeof(rep) };
+	unsigned int precopy_calls = 0;
+	int stopped[2], r;
+
+	if (!has_queue(&self->caps))
+		SKIP(return, "no migration queue");
+	ASSERT_EQ(0, data_open(self));
+	ASSERT_EQ(0, pipe(stopped));
+	/* something to pre-copy */
+	ASSERT_EQ(0, vf_write(self, DREGION(3), 16, 6));
+	p.progress = cancel_after_precopy;
+	p.progress_arg = &precopy_calls;
+	/* stopped is never written: only the cancel ends the call */
+	r = hmlm_migrate_data(self->data, &map, 1, stopped[0], &p, &rep);
+	EXPECT_EQ(-ECANCELED, r);
+	EXPECT_EQ(HMLM_STEP_CALLBACK, rep.err_step);
+	/* the pre-copy ran to its end, nothing after it */
+	EXPECT_GT(precopy_calls, 0u);
+	EXPECT_GT(rep.allocated_bytes, 0u);
+	EXPECT_EQ(rep.allocated_bytes, rep.bytes_copied);
+	EXPECT_EQ(0u, rep.stopcopy_bytes);
+	EXPECT_EQ(0u, rep.downtime_ns);
+	nothing_left(_metadata, self);
+	close(stopped[0]);
+	close(stopped[1]);
+}
+
+TEST_F(lib, data_session_only_moves_data)
+{
+	struct hmlm_session *again = NULL;
+
+	ASSERT_EQ(0, data_open(self));
+	/* what acts on the controller is the holder's */
+	EXPECT_EQ(-EACCES, hmlm_suspend(self->data, 0, 0));
+	EXPECT_EQ(-EACCES, hmlm_suspend(self->data, HMLM_SUSPEND_KEEP, 0));
+	EXPECT_EQ(-EACCES, hmlm_resume(self->data));
+	/* one data session per controller */
+	EXPECT_EQ(-EBUSY, hmlm_session_open_flags(self->b.src_pf, self->b.src_id,
+						  HMLM_SESSION_DATA, &again));
+	EXPECT_EQ(NULL, again);
+	/* no Suspend went out: the controller runs, the VM writes */
+	EXPECT_EQ(-EIO, hmlm_resume(self->src));
+	EXPECT_EQ(ST_NOT_SUSP, SC(hmlm_session_nvme_status(self->src)));
+	EXPECT_EQ(0, vf_write(self, 200, 8, 6));
+	/* the role is free again once the first data session closes */
+	hmlm_session_close(self->data);
+	self->data = NULL;
+	EXPECT_EQ(0, data_open(self));
 }
 
 /*
