@@ -209,6 +209,28 @@ static int read_attr(const char *path, char *out, size_t len)
 }
 
 /*
+ * Is the block device @sb in the subsystem of the MMC @mmc_fd? 1 yes,
+ * -EXDEV no, 0 when sysfs cannot tell.
+ */
+static int bdev_subsys(const struct stat *sb, int mmc_fd)
+{
+	char path[128], want[256], have[256];
+	struct stat sc;
+
+	if (mmc_fd < 0 || fstat(mmc_fd, &sc) || !S_ISCHR(sc.st_mode))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/subsysnqn",
+		 major(sc.st_rdev), minor(sc.st_rdev));
+	if (read_attr(path, want, sizeof(want)))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/device/subsysnqn",
+		 major(sb->st_rdev), minor(sb->st_rdev));
+	if (read_attr(path, have, sizeof(have)))
+		return 0;
+	return strcmp(want, have) ? -EXDEV : 1;
+}
+
+/*
  * For a block device: is it namespace @nsid of the MMC's subsystem?
  * (A namespace disk is nvme<subsystem>n<nsid>, a controller nvme<N>: the
  * numbers need not agree, so the name proves nothing.) -EXDEV when the
@@ -217,8 +239,8 @@ static int read_attr(const char *path, char *out, size_t len)
  */
 int hmlm_bdev_check(const struct hmlm_bdev *b, int mmc_fd, uint32_t nsid)
 {
-	char path[128], want[256], have[256], v[32];
-	struct stat sb, sc;
+	char path[128], v[32];
+	struct stat sb;
 
 	if (fstat(b->fd, &sb) || !S_ISBLK(sb.st_mode))
 		return 0;
@@ -226,15 +248,15 @@ int hmlm_bdev_check(const struct hmlm_bdev *b, int mmc_fd, uint32_t nsid)
 		 major(sb.st_rdev), minor(sb.st_rdev));
 	if (!read_attr(path, v, sizeof(v)) && strtoul(v, NULL, 0) != nsid)
 		return -EINVAL;
-	if (mmc_fd < 0 || fstat(mmc_fd, &sc) || !S_ISCHR(sc.st_mode))
+	return bdev_subsys(&sb, mmc_fd) < 0 ? -EXDEV : 0;
+}
+
+/* 1 when the block device is provably in the subsystem of the MMC. */
+int hmlm_bdev_in_subsys(const struct hmlm_bdev *b, int mmc_fd)
+{
+	struct stat sb;
+
+	if (fstat(b->fd, &sb) || !S_ISBLK(sb.st_mode))
 		return 0;
-	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/subsysnqn",
-		 major(sc.st_rdev), minor(sc.st_rdev));
-	if (read_attr(path, want, sizeof(want)))
-		return 0;
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/device/subsysnqn",
-		 major(sb.st_rdev), minor(sb.st_rdev));
-	if (read_attr(path, have, sizeof(have)))
-		return 0;
-	return strcmp(want, have) ? -EXDEV : 0;
+	return bdev_subsys(&sb, mmc_fd) == 1;
 }

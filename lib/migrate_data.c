@@ -175,18 +175,27 @@ static int data_finish(struct mig *m)
 	return ret;
 }
 
-/* A target that is its own source would be read while it is written. */
+/*
+ * A target that is its own source would be read while it is written: the
+ * same file or disk, or the same NSID of the source's subsystem through
+ * another disk (another controller, a multipath node).
+ */
 static int check_distinct(const struct mig *m)
 {
 	struct stat a, b;
 	unsigned int i;
 
 	for (i = 0; i < m->nr_ns; i++) {
-		if (fstat(m->ns[i].src.fd, &a) || fstat(m->ns[i].dst.fd, &b))
+		const struct mig_ns *n = &m->ns[i];
+
+		if (fstat(n->src.fd, &a) || fstat(n->dst.fd, &b))
 			return -errno;
 		if ((S_ISBLK(a.st_mode) && S_ISBLK(b.st_mode) &&
 		     a.st_rdev == b.st_rdev) ||
 		    (a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+			return -EINVAL;
+		if (n->map->src_nsid == n->map->dst_nsid &&
+		    hmlm_bdev_in_subsys(&n->dst, m->src->mmc_fd))
 			return -EINVAL;
 	}
 	return 0;

@@ -37,6 +37,7 @@ int hmlm_bdev_write(const struct hmlm_bdev *b, uint64_t slba, uint64_t nlb,
 int hmlm_bdev_zero(const struct hmlm_bdev *b, uint64_t slba, uint64_t nlb);
 int hmlm_bdev_sync(const struct hmlm_bdev *b);
 int hmlm_bdev_check(const struct hmlm_bdev *b, int mmc_fd, uint32_t nsid);
+int hmlm_bdev_in_subsys(const struct hmlm_bdev *b, int mmc_fd);
 uint64_t hmlm_now_ns(void);
 
 /* The migration engine (migrate.c), shared with migrate_stream.c. */
