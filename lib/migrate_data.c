@@ -23,15 +23,22 @@
 #include "migrate_int.h"
 
 /*
- * Waits up to @ms for @stopped_fd or the log (if there is one: poll()
- * skips a negative fd): 1 when the caller said the source is suspended,
- * 0 otherwise (a signal included), or -errno.
+ * Between two rounds while the VM writes: the changes of this long
+ * coalesce into one round (a busy VM rewrote its hot LBAs in hundreds of
+ * tiny rounds a second), and at most this much is left for the stop.
  */
-static int wait_stop_or_log(struct mig *m, int stopped_fd, int ms)
+#define ROUND_GAP_MS	20
+
+/*
+ * Waits up to @ms for @stopped_fd or, with @log, for the log (if there is
+ * one: poll() skips a negative fd): 1 when the caller said the source is
+ * suspended, 0 otherwise (a signal included), or -errno.
+ */
+static int wait_stop_or_log(struct mig *m, int stopped_fd, int log, int ms)
 {
 	struct pollfd p[2] = {
 		{ .fd = stopped_fd, .events = POLLIN },
-		{ .fd = hmlm_log_fd(m->log), .events = POLLIN },
+		{ .fd = log ? hmlm_log_fd(m->log) : -1, .events = POLLIN },
 	};
 	int n = poll(p, 2, ms);
 
@@ -92,9 +99,10 @@ static int data_live(struct mig *m, int stopped_fd)
 		if (m->log && (m->need_full || hmlm_extents_count(m->dirty))) {
 			ret = data_round(m);
 			if (!ret)
-				ret = wait_stop_or_log(m, stopped_fd, 0);
+				ret = wait_stop_or_log(m, stopped_fd, 0,
+						       ROUND_GAP_MS);
 		} else {
-			ret = wait_stop_or_log(m, stopped_fd, WAIT_SLICE_MS);
+			ret = wait_stop_or_log(m, stopped_fd, 1, WAIT_SLICE_MS);
 			if (!ret)
 				ret = hmlm_mig_progress(m, HMLM_PHASE_ROUND);
 		}
