@@ -97,9 +97,12 @@ dj=$(tr -d '\n' < "$WORK/data.json")
 if [ $rc = 0 ]; then
 	ok "xsub: hmlmctl migrate-data put the namespace data on the target's media ($((h1 - h0)) ms from the stop request, $(json_num "$dj" bytes_copied) bytes in all, $(json_num "$dj" stopcopy_bytes) while stopped)"
 else
+	# the target lacks data: it must not run the VM (vfio.rst, step 5)
 	not_ok "xsub: hmlmctl migrate-data exited $rc"
 	sed 's/^/#   hmlmctl: /' "$WORK/data.err"
 	note "report: $dj"
+	qmp src '{"execute":"migrate_cancel"}' > /dev/null
+	stop_all; summary; exit
 fi
 qmp src '{"execute":"migrate-continue","arguments":{"state":"pre-switchover"}}' > /dev/null
 if wait_migration src 900; then
