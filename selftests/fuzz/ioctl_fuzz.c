@@ -270,6 +270,9 @@ static void fill(struct worker *w, int idx, unsigned char *a)
 	case 1:
 		u->bind.nvme_fd = pick_fd(w, K_NVME, &k);
 		u->bind.cntlid = pick_cntlid(w);
+		/* data sessions beside the holders: the queue's ownership */
+		u->bind.flags = chance(w, 60) ? 0 : chance(w, 90) ?
+				NVME_HMLM_BIND_DATA : (uint32_t)rnd64(w);
 		break;
 	case 2:
 		u->susp.flags = chance(w, 90) ? rnd(w, 8) : (uint32_t)rnd64(w);
