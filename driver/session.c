@@ -109,6 +109,9 @@ struct hmlm_session *hmlm_session_alloc(void)
 	return s;
 }
 
+/* The lockdep class of in-kernel sessions' @lock (nvme_hmlm_open()). */
+static struct lock_class_key hmlm_kapi_session_key;
+
 /**
  * hmlm_session_unlink() - take a session off hmlm_sessions
  * @s: The session, with a controller.
@@ -770,6 +773,14 @@ int nvme_hmlm_open(struct nvme_ctrl *mmc, u16 cntlid, u16 *vfn,
 	s = hmlm_session_alloc();
 	if (!s)
 		return -ENOMEM;
+	/*
+	 * The caller takes this lock under its own (the VFIO driver under
+	 * its migration file's, which its reset path takes under vfio-pci's
+	 * memory_lock) and moves only kernel memory under it; a file's
+	 * session copies to and from user memory (mmap_lock) under it. As
+	 * one lockdep class the two made a cycle of different sessions.
+	 */
+	lockdep_set_class(&s->lock, &hmlm_kapi_session_key);
 	mutex_lock(&s->lock);
 	ret = hmlm_session_bind(s, mmc, cntlid, false, NULL, vfn);
 	mutex_unlock(&s->lock);
