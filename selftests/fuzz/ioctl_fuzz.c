@@ -232,7 +232,7 @@ static bool errno_ok(int e)
 	case ENOTTY: case EFAULT: case EINVAL: case E2BIG: case EPERM:
 	case EBADF: case EOPNOTSUPP: case ENOENT: case EBUSY: case EMSGSIZE:
 	case ENODEV: case ETIMEDOUT: case EAGAIN: case EIO: case EINTR:
-	case ENOMEM:
+	case ENOMEM: case EACCES:
 		return true;
 	}
 	return false;
