@@ -26,6 +26,27 @@ VF_PROPS=$MIG_PROPS
 printf '%s\n' 'vfio_vmstate_change' 'vmstate_downtime_checkpoint' > "$WORK/trace.events"
 NESTED_TRACE="events=$WORK/trace.events"
 
+# The VM paused and continued while migrate-data copies: the driver's
+# Suspend and Resume reach the data session's queue as "suspended" and
+# "first" records; the copy must go on (the workload's writes after the
+# pause are then checked on the target like all others).
+pause_during_copy() {
+	local g
+	sleep 1
+	qmp src '{"execute":"stop"}' > /dev/null
+	sleep 1
+	paused=$(grep -c 'vfio_vmstate_change.*running 0' "$WORK/src.log")
+	qmp src '{"execute":"cont"}' > /dev/null
+	g=$(last_gen src)
+	if [ "$paused" -ge 1 ] && wait_serial src "L2-PASS gen=$((g + 1))\$" 300 &&
+	   kill -0 "$copier" 2>/dev/null; then
+		ok "$what: the VM paused (the VF suspended) and continued during the copy; migrate-data goes on"
+	else
+		not_ok "$what: the VM paused and continued during the copy (VF state changes seen: $paused)"
+		sed 's/^/#   hmlmctl: /' "$WORK/data.err"
+	fi
+}
+
 # boot_and_migrate WITH_DATA: the L2 on the source VF, the target waiting;
 # WITH_DATA=1 also starts hmlmctl migrate-data (its pid in $copier) and
 # has QEMU pause before switchover. Returns once QMP migrate was sent.
@@ -43,6 +64,7 @@ boot_and_migrate() {
 		hmlmctl --json migrate-data --stopped-fd 3 "$HMLM_SRC_PF" "$src_cntlid" \
 			"$HMLM_DST_PF" 3<> "$WORK/stop.fifo" > "$WORK/data.json" 2> "$WORK/data.err" &
 		copier=$!
+		pause_during_copy
 	fi
 	mig_fifo
 	start_l2 dst "$dst" -msg timestamp=on -incoming "$(mig_incoming)"
